@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* String tables of the operation and event enums: one place each. */
+#include "model/event.h"
+#include "model/operation.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *const op_kind_names[DHP_OP_KIND_MAX] = {
+	[DHP_OP_CREATE] = "create",
+	[DHP_OP_DELETE] = "delete",
+	[DHP_OP_START] = "start",
+	[DHP_OP_STOP] = "stop",
+	[DHP_OP_RESTART] = "restart",
+	[DHP_OP_ASSIGN] = "assign",
+	[DHP_OP_UNASSIGN] = "unassign",
+	[DHP_OP_HOT_ADD] = "hot-add",
+	[DHP_OP_HOT_REMOVE] = "hot-remove",
+	[DHP_OP_HOT_REPLACE] = "hot-replace",
+	[DHP_OP_POWER_ON] = "power-on",
+	[DHP_OP_POWER_OFF] = "power-off",
+};
+
+static const char *const op_state_names[DHP_OP_STATE_MAX] = {
+	[DHP_OP_QUEUED] = "queued",
+	[DHP_OP_RUNNING] = "running",
+	[DHP_OP_COMPLETED] = "completed",
+	[DHP_OP_FAILED] = "failed",
+	[DHP_OP_ROLLED_BACK] = "rolled-back",
+};
+
+static const char *const event_kind_names[DHP_EVENT_KIND_MAX] = {
+	[DHP_EVENT_OP_STATE] = "op-state",
+	[DHP_EVENT_OP_PHASE] = "op-phase",
+	[DHP_EVENT_NOTIFY] = "notify",
+	[DHP_EVENT_PARTITION] = "partition",
+	[DHP_EVENT_UNIT] = "unit",
+	[DHP_EVENT_RECOVERY] = "recovery",
+};
+
+static int parse(const char *const *names, unsigned max, const char *name, unsigned *ret)
+{
+	for (unsigned i = 0; i < max; i++)
+		if (name && !strcmp(name, names[i])) {
+			*ret = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *dhp_op_kind_name(enum dhp_op_kind kind)
+{
+	return (unsigned)kind < DHP_OP_KIND_MAX ? op_kind_names[kind] : "?";
+}
+
+int dhp_op_kind_parse(const char *name, enum dhp_op_kind *ret_kind)
+{
+	unsigned i;
+	int r = parse(op_kind_names, DHP_OP_KIND_MAX, name, &i);
+
+	if (!r)
+		*ret_kind = (enum dhp_op_kind)i;
+	return r;
+}
+
+const char *dhp_op_state_name(enum dhp_op_state state)
+{
+	return (unsigned)state < DHP_OP_STATE_MAX ? op_state_names[state] : "?";
+}
+
+int dhp_op_state_parse(const char *name, enum dhp_op_state *ret_state)
+{
+	unsigned i;
+	int r = parse(op_state_names, DHP_OP_STATE_MAX, name, &i);
+
+	if (!r)
+		*ret_state = (enum dhp_op_state)i;
+	return r;
+}
+
+const char *dhp_event_kind_name(enum dhp_event_kind kind)
+{
+	return (unsigned)kind < DHP_EVENT_KIND_MAX ? event_kind_names[kind] : "?";
+}
+
+int dhp_event_kind_parse(const char *name, enum dhp_event_kind *ret_kind)
+{
+	unsigned i;
+	int r = parse(event_kind_names, DHP_EVENT_KIND_MAX, name, &i);
+
+	if (!r)
+		*ret_kind = (enum dhp_event_kind)i;
+	return r;
+}
