@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine object: making it, taking requests, answering queries. */
+#include "core/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const verb_names[DHP_VERB_MAX] = {
+	[DHP_VERB_CREATE] = "create",
+	[DHP_VERB_DELETE] = "delete",
+	[DHP_VERB_START] = "start",
+	[DHP_VERB_STOP] = "stop",
+	[DHP_VERB_RESTART] = "restart",
+	[DHP_VERB_ADD] = "add",
+	[DHP_VERB_REMOVE] = "remove",
+	[DHP_VERB_REPLACE] = "replace",
+	[DHP_VERB_POWER_ON] = "power-on",
+	[DHP_VERB_POWER_OFF] = "power-off",
+};
+
+const char *dhp_verb_name(enum dhp_verb verb)
+{
+	return (unsigned)verb < DHP_VERB_MAX ? verb_names[verb] : "?";
+}
+
+int dhp_verb_parse(const char *name, enum dhp_verb *ret_verb)
+{
+	for (unsigned i = 0; i < DHP_VERB_MAX; i++)
+		if (name && !strcmp(name, verb_names[i])) {
+			*ret_verb = (enum dhp_verb)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* The backend says a partition's OS went down on its own. */
+static void partition_failed(void *ctx, uint32_t partition, const struct dhp_error *why)
+{
+	struct dhp_core *core = ctx;
+	struct dhp_partition *p = dhp_server_partition(core->server, partition);
+
+	if (!p || p->state == DHP_PARTITION_STOPPED || p->state == DHP_PARTITION_FAILED)
+		return;
+	core_set_partition_state(core, p, DHP_PARTITION_FAILED,
+				 why ? why->message : "its OS went down");
+	core_commit(core, true, NULL);
+}
+
+int dhp_core_new(const struct dhp_core_config *config, struct dhp_core **ret_core,
+		 struct dhp_error *err)
+{
+	struct dhp_core *core;
+	int r;
+
+	if (!config->server || !config->store || !config->backend || !config->loop)
+		return dhp_error_set(err, -EINVAL, "incomplete engine configuration");
+	core = calloc(1, sizeof(*core));
+	if (!core)
+		return dhp_error_set(err, -ENOMEM, "out of memory");
+	core->server = config->server;
+	core->store = config->store;
+	core->backend = config->backend;
+	core->loop = config->loop;
+	core->listener = config->listener;
+	core->deadline_ms = config->phase_deadline_ms ? config->phase_deadline_ms
+						      : DHP_DEFAULT_PHASE_DEADLINE_MS;
+	r = dhp_store_load(core->store, core->server, &core->counters, err);
+	if (r < 0) {
+		free(core);
+		return r;
+	}
+	core->backend->listener = (struct dhp_backend_listener){ partition_failed, core };
+	*ret_core = core;
+	return 0;
+}
+
+void dhp_core_free(struct dhp_core *core)
+{
+	if (!core)
+		return;
+	/* Ended operations still owe their durable commit: give it. */
+	if (core->flush_timer) {
+		dhp_timer_cancel(core->loop, core->flush_timer);
+		core->flush_timer = NULL;
+		dhp_store_commit(core->store, true, NULL);
+	}
+	while (core->ending) {
+		struct core_op *next = core->ending->next;
+
+		core_op_free(core->ending);
+		core->ending = next;
+	}
+	while (core->ops) {
+		struct core_op *next = core->ops->next;
+
+		core_op_free(core->ops);
+		core->ops = next;
+	}
+	core->backend->listener = (struct dhp_backend_listener){ 0 };
+	free(core->view.units);
+	free(core->view.partitions);
+	free(core->unpublished);
+	free(core);
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Take back what a request put in the model when it cannot be journaled. */
+static void forget_request(struct dhp_core *core, const struct dhp_op *op)
+{
+	core_hold(core, op, 0);
+	if (op->kind == DHP_OP_CREATE)
+		dhp_server_remove_partition(core->server, op->partition);
+}
+
+int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
+		    uint64_t *ret_op_id, struct dhp_error *err)
+{
+	struct core_op *cop;
+	struct dhp_op op;
+	int r;
+
+	if (!req)
+		return dhp_error_set(err, -EINVAL, "no request");
+	if (!core->recovered)
+		return dhp_error_set(err, -EAGAIN, "dhp is still recovering; retry shortly");
+	if (core->store_error)
+		return dhp_error_set(err, -EIO, "the state store failed (%s); changes are refused",
+				     dhp_error_name(core->store_error));
+	r = core_validate(core, req, &op, err);
+	if (r < 0)
+		return r;
+	op.id = core->counters.next_op_id++;
+	op.state = DHP_OP_QUEUED;
+	op.created_ms = wall_ms();
+	if (op.kind == DHP_OP_CREATE) {
+		core->counters.next_partition_id++;
+		if (!dhp_server_add_partition(core->server, op.partition, op.partition_name,
+					      op.profile))
+			return dhp_error_set(err, -ENOMEM, "out of memory");
+	}
+	core_hold(core, &op, op.id);
+	cop = core_op_new(core, &op);
+	if (!cop) {
+		forget_request(core, &op);
+		return dhp_error_set(err, -ENOMEM, "out of memory");
+	}
+	dhp_store_put_counters(core->store, &core->counters, NULL);
+	dhp_store_put_op(core->store, core->server, &op, NULL);
+	core_event(core, DHP_EVENT_OP_STATE, op.id, op.partition, NULL,
+		   "operation %llu %s: queued (%s%s)", (unsigned long long)op.id,
+		   dhp_op_kind_name(op.kind), op.partition_name[0] ? op.partition_name : "-",
+		   op.staged ? ", on restart" : "");
+	/* Acknowledged only once durable: the first of two synchronous commits. */
+	r = core_commit(core, true, err);
+	if (r < 0) {
+		for (struct core_op **pp = &core->ops; *pp; pp = &(*pp)->next)
+			if (*pp == cop) {
+				*pp = cop->next;
+				break;
+			}
+		core_op_free(cop);
+		forget_request(core, &op);
+		return r;
+	}
+	core_op_start(cop);
+	if (ret_op_id)
+		*ret_op_id = op.id;
+	return 0;
+}
+
+const struct dhp_op *dhp_core_active_op(struct dhp_core *core, uint64_t id)
+{
+	for (struct core_op *cop = core->ops; cop; cop = cop->next)
+		if (cop->op.id == id)
+			return &cop->op;
+	for (struct core_op *cop = core->ending; cop; cop = cop->next)
+		if (cop->op.id == id)
+			return &cop->op;
+	return NULL;
+}
+
+bool dhp_core_idle(const struct dhp_core *core)
+{
+	return core->recovered && !core->ops && !core->ending;
+}
+
+struct dhp_server *dhp_core_server(struct dhp_core *core)
+{
+	return core->server;
+}
+
+struct dhp_store *dhp_core_store(struct dhp_core *core)
+{
+	return core->store;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The operation engine: the one place that changes a server.
+ *
+ * A request is validated at once (a bad or conflicting request fails
+ * before anything is written), journaled durably, and then runs as an
+ * operation of phases on the event loop, each phase a backend call with a
+ * deadline and an undo. A failed phase undoes the completed ones in
+ * reverse, so the partition is exactly as before and the operation says
+ * why. One operation at a time per partition and per unit: a request that
+ * touches a busy one fails with -EBUSY, it does not wait.
+ *
+ * The engine knows nothing of SQLite, HTTP or QEMU: it talks to the store
+ * (core/store.h) and a backend (core/backend.h) through their seams.
+ */
+#ifndef DHP_CORE_CORE_H
+#define DHP_CORE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "common/loop.h"
+#include "core/backend.h"
+#include "core/store.h"
+#include "model/event.h"
+#include "model/operation.h"
+#include "model/server.h"
+
+/* What a client asks for; the engine picks the operation kind. */
+enum dhp_verb {
+	DHP_VERB_CREATE,	/* partition, profile, units */
+	DHP_VERB_DELETE,	/* partition */
+	DHP_VERB_START,
+	DHP_VERB_STOP,
+	DHP_VERB_RESTART,	/* applies staged changes */
+	DHP_VERB_ADD,		/* assign (stopped), hot add (running) or stage */
+	DHP_VERB_REMOVE,	/* unassign, hot remove or stage */
+	DHP_VERB_REPLACE,	/* hot replace units[0] by spare (or a picked one) */
+	DHP_VERB_POWER_ON,	/* a free unit */
+	DHP_VERB_POWER_OFF,
+	DHP_VERB_MAX
+};
+
+struct dhp_request {
+	enum dhp_verb verb;
+	const char *partition;		/* name */
+	const char *profile;		/* create */
+	const char *const *units;	/* unit ids */
+	size_t n_units;
+	const char *spare;		/* replace; NULL: picked from free identical units */
+	bool on_restart;		/* apply time: at the partition's next restart */
+};
+
+struct dhp_core_listener {
+	/* Each event once it is committed, in order. */
+	void (*event)(void *ctx, const struct dhp_event *ev);
+	/* Each operation once its outcome is durable. */
+	void (*op_end)(void *ctx, const struct dhp_op *op);
+	void *ctx;
+};
+
+#define DHP_DEFAULT_PHASE_DEADLINE_MS 30000u
+
+struct dhp_core_config {
+	struct dhp_server *server;	/* borrowed; loaded from the store here */
+	struct dhp_store *store;	/* borrowed */
+	struct dhp_backend *backend;	/* borrowed; its listener is taken */
+	struct dhp_loop *loop;		/* borrowed */
+	uint32_t phase_deadline_ms;	/* 0: DHP_DEFAULT_PHASE_DEADLINE_MS */
+	struct dhp_core_listener listener;
+};
+
+struct dhp_core;
+
+/*
+ * Load the server's state from the store and make an engine. Call
+ * dhp_core_recover() before submitting anything. Caller frees with
+ * dhp_core_free(), which abandons operations still running (they are
+ * recovered at the next start, as after a crash).
+ */
+int dhp_core_new(const struct dhp_core_config *config, struct dhp_core **ret_core,
+		 struct dhp_error *err);
+void dhp_core_free(struct dhp_core *core);
+
+typedef void (*dhp_core_done_fn)(void *ctx, int rc, const struct dhp_error *err);
+
+/*
+ * Start-up recovery (DESIGN.md §6): reconcile with the backend, then drive
+ * every unfinished operation to completed or rolled-back, with events.
+ * done is called from the loop when it is over. Requests are refused with
+ * -EAGAIN until then.
+ */
+int dhp_core_recover(struct dhp_core *core, dhp_core_done_fn done, void *ctx);
+
+/*
+ * Validate and journal a request (durably) and start its operation; the
+ * id is returned in *ret_op_id. Errors: docs/errors.md.
+ */
+int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
+		    uint64_t *ret_op_id, struct dhp_error *err);
+
+/* An operation in progress, or NULL (then ask the store). */
+const struct dhp_op *dhp_core_active_op(struct dhp_core *core, uint64_t id);
+/* No operation in progress and recovery done. */
+bool dhp_core_idle(const struct dhp_core *core);
+
+struct dhp_server *dhp_core_server(struct dhp_core *core);
+struct dhp_store *dhp_core_store(struct dhp_core *core);
+
+/*
+ * The invariants of DESIGN.md §2, checked against the backend's own view
+ * (from its reconcile call). Only meaningful while the engine is idle.
+ * 0, or -EPROTO with the first broken invariant in err.
+ */
+int dhp_core_check_invariants(struct dhp_core *core, const struct dhp_backend_view *view,
+			      struct dhp_error *err);
+
+const char *dhp_verb_name(enum dhp_verb verb);
+int dhp_verb_parse(const char *name, enum dhp_verb *ret_verb);
+
+#endif
