@@ -211,7 +211,7 @@ int tb_invariants(struct testbed *tb, struct dhp_error *err)
 	for (size_t i = 0; i < v->n_partitions; i++)
 		v->partitions[i].id = tb->server->partitions[i]->id;
 	r = tb->backend->ops->reconcile(tb->backend, v,
-					(struct dhp_backend_cb){ view_done, &result, 1 });
+					(struct dhp_backend_cb){ view_done, &result, UINT64_MAX });
 	if (r < 0)
 		return dhp_error_set(err, r, "reconcile failed");
 	while (result == 1 && dhp_loop_pending(tb->loop))

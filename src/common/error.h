@@ -30,7 +30,8 @@ struct dhp_error {
 __attribute__((format(printf, 3, 4)))
 int dhp_error_set(struct dhp_error *err, int code, const char *fmt, ...);
 
-/* Set the resolution text of an error already set; returns err->code. */
+/* Set the resolution text of an error already set; returns err->code, so
+ * only "return" it where err cannot be NULL (it returns 0 then). */
 __attribute__((format(printf, 2, 3)))
 int dhp_error_resolve(struct dhp_error *err, const char *fmt, ...);
 

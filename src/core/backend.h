@@ -8,7 +8,8 @@
  * later calls done(ctx, token, rc, err) exactly once from the event loop,
  * never from inside the call itself. The engine arms a deadline for each
  * call and ignores a done that arrives after it (the token no longer
- * matches), so a backend may answer late or never.
+ * matches) and calls cancel, so a backend may answer late or never but
+ * must not act after its deadline.
  *
  * Every call is idempotent: attaching an attached unit, powering off an
  * unpowered one, stopping a stopped partition succeed. Rollback and
@@ -109,6 +110,13 @@ struct dhp_backend_ops {
 	int (*move)(struct dhp_backend *be, const struct dhp_partition *p,
 		    const struct dhp_unit *from, const struct dhp_unit *to,
 		    struct dhp_backend_cb cb);
+	/*
+	 * The engine gave up on the call with this token (its deadline
+	 * passed): done must not be called for it, and its work must not
+	 * land later (or must be undone when it does). The engine then runs
+	 * the phase's undo.
+	 */
+	void (*cancel)(struct dhp_backend *be, uint64_t token);
 	/* Fill view (arrays allocated by the caller). */
 	int (*reconcile)(struct dhp_backend *be, struct dhp_backend_view *view,
 			 struct dhp_backend_cb cb);

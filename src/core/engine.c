@@ -157,6 +157,7 @@ static void deadline_fire(void *arg)
 	struct dhp_error why = { 0 };
 
 	cop->deadline = NULL;
+	cop->core->backend->ops->cancel(cop->core->backend, cop->token);
 	cop->token = 0;		/* a late answer is ignored */
 	dhp_error_set(&why, -ETIMEDOUT, "phase %s%s did not answer within %u ms", ph->name,
 		      cop->op.rolling_back ? " (undo)" : "", cop->core->deadline_ms);
@@ -278,6 +279,32 @@ static void phase_done(struct core_op *cop)
 	op_step(cop);
 }
 
+/*
+ * An undo failed. A notification that did not get through changes no
+ * hardware: the rollback stands. A unit whose hardware undo failed is in
+ * an unknown state: it is fenced (health failed: never assigned again
+ * until repaired, and the invariants no longer expect it to match) and
+ * the operation ends failed.
+ */
+static void undo_failed(struct core_op *cop, const struct phase_desc *ph, int rc,
+			const struct dhp_error *err)
+{
+	struct dhp_unit *u = current_unit(cop, ph->target);
+
+	core_event(cop->core, DHP_EVENT_OP_PHASE, cop->op.id, cop->op.partition, u,
+		   "undo of phase %s failed: %s", ph->name,
+		   err ? err->message : dhp_error_name(rc));
+	if (ph->undo == STEP_NOTIFY)
+		return;
+	cop->undo_failed = true;
+	if (u && u->health != DHP_HEALTH_FAILED) {
+		u->health = DHP_HEALTH_FAILED;
+		core_put_unit(cop->core, u);
+		core_event(cop->core, DHP_EVENT_UNIT, cop->op.id, cop->op.partition, u,
+			   "unit %s fenced: its state is unknown after a failed undo", u->id);
+	}
+}
+
 static void call_done(void *ctx, uint64_t token, int rc, const struct dhp_error *err)
 {
 	struct dhp_core *core = ctx;
@@ -297,30 +324,21 @@ static void call_done(void *ctx, uint64_t token, int rc, const struct dhp_error 
 /* The outcome of the call in flight: its answer, or its deadline. */
 static void call_result(struct core_op *cop, int rc, const struct dhp_error *err)
 {
-	struct dhp_core *core = cop->core;
 	const struct phase_desc *ph;
 
 	if (cop->op.rolling_back) {
 		ph = &cop->desc->phases[cop->op.phase - 1];
-		if (rc) {
-			struct dhp_unit *u = current_unit(cop, ph->target);
-
-			cop->undo_failed = true;
-			core_event(core, DHP_EVENT_OP_PHASE, cop->op.id, cop->op.partition, u,
-				   "undo of phase %s failed: %s", ph->name,
-				   err ? err->message : dhp_error_name(rc));
-			if (u && u->health == DHP_HEALTH_OK) {
-				u->health = DHP_HEALTH_DEGRADED;
-				core_put_unit(core, u);
-			}
-		} else {
+		if (rc)
+			undo_failed(cop, ph, rc, err);
+		else
 			apply_power(cop, ph->undo, ph->target);
-		}
 		cop->sub_done++;
 		undo_step(cop);
 		return;
 	}
 	ph = &cop->desc->phases[cop->op.phase];
+	if (rc == -EHOSTDOWN)
+		cop->os_down = true;
 	if (rc) {
 		op_fail(cop, rc, err, rc == -ETIMEDOUT || cop->sub_done > 0);
 		return;
@@ -370,6 +388,21 @@ static void op_step(struct core_op *cop)
 	}
 }
 
+/* Steps only a running OS can take part in. */
+static bool needs_os(enum step step)
+{
+	return step == STEP_NOTIFY || step == STEP_ONLINE || step == STEP_OFFLINE;
+}
+
+/* With the OS gone there is nobody to tell and nothing in use: undoing
+ * its part is moot (the units' hardware is still undone). */
+static bool os_is_down(struct core_op *cop)
+{
+	struct dhp_partition *p = op_partition(cop);
+
+	return cop->os_down || (p && p->state == DHP_PARTITION_FAILED);
+}
+
 static void undo_step(struct core_op *cop)
 {
 	const struct phase_desc *ph;
@@ -377,7 +410,11 @@ static void undo_step(struct core_op *cop)
 
 	while (cop->op.phase > 0) {
 		ph = &cop->desc->phases[cop->op.phase - 1];
-		if (ph->undo == STEP_NONE) {
+		if (needs_os(ph->undo) && os_is_down(cop)) {
+			core_event(cop->core, DHP_EVENT_OP_PHASE, cop->op.id, cop->op.partition,
+				   NULL, "%s: undo of phase %s skipped: the OS is down",
+				   dhp_op_kind_name(cop->op.kind), ph->name);
+		} else if (ph->undo == STEP_NONE) {
 			if (ph->run != STEP_COMMIT && ph->run != STEP_NOTIFY) {
 				cop->undo_failed = true;
 				core_event(cop->core, DHP_EVENT_OP_PHASE, cop->op.id,

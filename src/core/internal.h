@@ -63,6 +63,7 @@ struct core_op {
 	size_t cursor;			/* next unit to visit in a multi-unit phase */
 	unsigned sub_done;		/* units done in this phase */
 	bool undo_failed;
+	bool os_down;			/* the partition's OS went down meanwhile */
 	bool recovering;
 	struct core_op *next;
 };

@@ -32,6 +32,8 @@ static int check_ownership(struct dhp_core *core, const struct dhp_backend_view 
 		const struct dhp_partition *owner = u->partition ?
 			dhp_server_partition(server, u->partition) : NULL;
 
+		if (u->health == DHP_HEALTH_FAILED)
+			continue;	/* fenced: see undo_failed() in engine.c */
 		if (u->partition && !owner)
 			return BROKEN(err, "unit %s belongs to missing partition %u", u->id,
 				      u->partition);
@@ -52,7 +54,10 @@ static int check_ownership(struct dhp_core *core, const struct dhp_backend_view 
 		if (owner && owner->state == DHP_PARTITION_STOPPED && uv->partition)
 			return BROKEN(err, "unit %s of stopped partition %s is still wired",
 				      u->id, owner->name);
-		if (uv->online && (!owner || owner->state != DHP_PARTITION_RUNNING))
+		/* A failed partition's OS is in an unknown state: it may still
+		 * use its units until it is stopped. */
+		if (uv->online && (!owner || (owner->state != DHP_PARTITION_RUNNING &&
+					      owner->state != DHP_PARTITION_FAILED)))
 			return BROKEN(err, "unit %s is in use by an OS that should not have it",
 				      u->id);
 	}
@@ -70,6 +75,8 @@ static int check_backend(struct dhp_core *core, const struct dhp_backend_view *v
 		const struct dhp_partition *owner = u->partition ?
 			dhp_server_partition(server, u->partition) : NULL;
 
+		if (u->health == DHP_HEALTH_FAILED)
+			continue;
 		if (u->powered != view->units[i].powered)
 			return BROKEN(err, "unit %s is powered %s in the store but %s in the backend",
 				      u->id, u->powered ? "on" : "off",
@@ -84,7 +91,7 @@ static int check_backend(struct dhp_core *core, const struct dhp_backend_view *v
 		const struct dhp_partition_view *pv = view_partition(view, p->id);
 		bool running = p->state == DHP_PARTITION_RUNNING;
 
-		if (pv && pv->running != running)
+		if (pv && pv->running != running && p->state != DHP_PARTITION_FAILED)
 			return BROKEN(err, "partition %s is %s in the store but %s in the backend",
 				      p->name, dhp_partition_state_name(p->state),
 				      pv->running ? "running" : "down");

@@ -4,6 +4,11 @@
  * in the model at its commit. A phase is one backend call (or one per unit
  * of a set) with the call that undoes it; phases after STEP_COMMIT are
  * told to the OS but can no longer fail the operation.
+ *
+ * The "complete" notifications come after the commit for all three hot
+ * operations (DESIGN.md has add-complete before it): they are notices that
+ * cannot be vetoed, and once the OS uses a unit the only undo would be a
+ * hot remove, which the Windows profiles cannot do.
  */
 #include "core/internal.h"
 
@@ -229,8 +234,8 @@ static const struct phase_desc hot_add_phases[] = {
 	NOTIFY("add-start", DHP_NOTIFY_ADD_START, DHP_NOTIFY_ADD_FAILURE),
 	PHASE("attach", STEP_ATTACH, STEP_DETACH, TARGET_UNIT),
 	PHASE("online", STEP_ONLINE, STEP_OFFLINE, TARGET_UNIT),
-	NOTIFY("add-complete", DHP_NOTIFY_ADD_COMPLETE, NO_NOTE),
 	COMMIT,
+	NOTIFY("add-complete", DHP_NOTIFY_ADD_COMPLETE, NO_NOTE),
 };
 
 static const struct phase_desc hot_remove_phases[] = {
@@ -247,8 +252,8 @@ static const struct phase_desc hot_replace_phases[] = {
 	NOTIFY("replace-start", DHP_NOTIFY_REPLACE_START, DHP_NOTIFY_REPLACE_FAILURE),
 	PHASE("move", STEP_MOVE, STEP_MOVE_BACK, TARGET_UNIT),
 	PHASE("power-off-old", STEP_POWER_OFF, STEP_POWER_ON, TARGET_UNIT),
-	NOTIFY("replace-complete", DHP_NOTIFY_REPLACE_COMPLETE, NO_NOTE),
 	COMMIT,
+	NOTIFY("replace-complete", DHP_NOTIFY_REPLACE_COMPLETE, NO_NOTE),
 };
 
 static const struct phase_desc power_on_phases[] = {

@@ -326,7 +326,7 @@ static int validate_power(struct dhp_core *core, const struct dhp_request *req,
 static int validate_partition_verb(struct dhp_core *core, const struct dhp_request *req,
 				   struct dhp_op *op, struct dhp_error *err)
 {
-	struct dhp_partition *p;
+	struct dhp_partition *p = NULL;
 	int r = find_partition(core, req, &p, err);
 
 	if (r < 0)
@@ -374,6 +374,11 @@ static int validate_partition_verb(struct dhp_core *core, const struct dhp_reque
 int core_validate(struct dhp_core *core, const struct dhp_request *req, struct dhp_op *op,
 		  struct dhp_error *err)
 {
+	struct dhp_error local = { 0 };
+
+	/* The checks return dhp_error_resolve(), which needs an err. */
+	if (!err)
+		err = &local;
 	memset(op, 0, sizeof(*op));
 	op->spare = -1;
 	switch (req->verb) {

@@ -132,7 +132,9 @@ static int do_attach(struct sim *sim, const struct sim_work *w, struct dhp_error
 				     w->unit->id, u->partition);
 	if (!u->powered)
 		return dhp_error_set(err, -EIO, "unit %s is not powered on", w->unit->id);
-	if (!os_up(sim, w->partition))
+	/* Wiring is the hardware's: it works into a crashed partition too
+	 * (rollback after a crash), but not into one that never started. */
+	if (!sim_hw_partition(&sim->hw, w->partition, 0))
 		return dhp_error_set(err, -EHOSTDOWN, "partition %u is not running",
 				     w->partition);
 	u->partition = w->partition;
@@ -203,11 +205,19 @@ static int do_move(struct sim *sim, const struct sim_work *w, struct dhp_error *
 	struct sim_hw_unit *from = hw_unit(sim, w->unit), *to = hw_unit(sim, w->unit2);
 	int r;
 
-	if (to->partition == w->partition && to->online && from->partition != w->partition)
+	if (to->partition == w->partition && from->partition != w->partition)
 		return 0;	/* already moved */
-	if (!os_up(sim, w->partition))
-		return dhp_error_set(err, -EHOSTDOWN, "the OS of partition %u is not running",
-				     w->partition);
+	if (!os_up(sim, w->partition)) {
+		/* No OS to move state for: only the wiring moves (a rollback
+		 * after a crash). */
+		if (from->partition != w->partition || !to->powered || to->partition)
+			return dhp_error_set(err, -EIO, "cannot rewire %s to %s", w->unit->id,
+					     w->unit2->id);
+		to->partition = w->partition;
+		from->partition = 0;
+		from->online = 0;
+		return 0;
+	}
 	if (from->partition != w->partition || !from->online)
 		return dhp_error_set(err, -EIO, "unit %s is not in use by partition %u",
 				     w->unit->id, w->partition);

@@ -43,7 +43,10 @@ static int answer_outcome(struct sim *sim, struct sim_answer *a, struct dhp_erro
 	case DHP_SIM_FAIL:
 		return sim_work_fail(sim, w, a->hit.rc, err);
 	case DHP_SIM_CRASH:
-		if (w->partition) {
+		/* An OS crashes when it runs, or while it boots. */
+		if (w->partition && (w->call == DHP_SIM_START ||
+				     (sim_hw_partition(&sim->hw, w->partition, 0) &&
+				      sim_hw_partition(&sim->hw, w->partition, 0)->running))) {
 			sim_os_crash(sim, w->partition, dhp_sim_call_name(w->call));
 			return dhp_error_set(err, -EHOSTDOWN,
 					     "the OS of partition %u crashed during %s",
@@ -190,6 +193,20 @@ static int sim_reconcile(struct dhp_backend *be, struct dhp_backend_view *view,
 	return 0;
 }
 
+/* A call given up by the engine never happens: drop it unanswered. */
+static void sim_cancel(struct dhp_backend *be, uint64_t token)
+{
+	struct sim *sim = to_sim(be);
+
+	for (struct sim_answer *a = sim->answers; a; a = a->next)
+		if (a->cb.token == token && a->cb.done) {
+			answer_unlink(sim, a);
+			dhp_timer_cancel(sim->loop, a->timer);
+			answer_free(a);
+			return;
+		}
+}
+
 static void sim_free(struct dhp_backend *be)
 {
 	struct sim *sim = to_sim(be);
@@ -217,6 +234,7 @@ const struct dhp_backend_ops sim_ops = {
 	.online = sim_online,
 	.offline = sim_offline,
 	.move = sim_move,
+	.cancel = sim_cancel,
 	.reconcile = sim_reconcile,
 	.free = sim_free,
 };
