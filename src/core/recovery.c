@@ -34,23 +34,23 @@ static bool any_recovering(const struct dhp_core *core)
 	return false;
 }
 
-/* Partitions the journal thinks are up but whose OS is not. */
+/*
+ * Partitions the journal has running but whose OS is down crashed while
+ * dhp was away. They are marked failed before any operation resumes, so
+ * the rollback of an operation on them skips what needs their OS.
+ * Partitions starting or stopping are left to their operation.
+ */
 static void mark_down_partitions(struct dhp_core *core)
 {
 	for (size_t i = 0; i < core->view.n_partitions; i++) {
 		struct dhp_partition *p = dhp_server_partition(core->server,
 							       core->view.partitions[i].id);
 
-		if (!p || p->busy_op || core->view.partitions[i].running)
+		if (!p || p->state != DHP_PARTITION_RUNNING || core->view.partitions[i].running)
 			continue;
-		if (p->state == DHP_PARTITION_RUNNING || p->state == DHP_PARTITION_STARTING ||
-		    p->state == DHP_PARTITION_STOPPING) {
-			core_event(core, DHP_EVENT_RECOVERY, 0, p->id, NULL,
-				   "partition %s was %s but its OS is down", p->name,
-				   dhp_partition_state_name(p->state));
-			core_set_partition_state(core, p, DHP_PARTITION_FAILED,
-						 "found down at start-up");
-		}
+		core_event(core, DHP_EVENT_RECOVERY, 0, p->id, NULL,
+			   "partition %s was running but its OS is down", p->name);
+		core_set_partition_state(core, p, DHP_PARTITION_FAILED, "found down at start-up");
 	}
 }
 
@@ -58,7 +58,6 @@ void core_recovery_progress(struct dhp_core *core)
 {
 	if (core->recovered || !core->recover_done || core->recover_token || any_recovering(core))
 		return;
-	mark_down_partitions(core);
 	recovery_end(core, 0, NULL);
 }
 
@@ -132,6 +131,7 @@ static void reconciled(void *ctx, uint64_t token, int rc, const struct dhp_error
 		return;
 	}
 	reconcile_power(core);
+	mark_down_partitions(core);
 	r = dhp_store_unfinished_ops(core->store, core->server, &ops, &n, &e);
 	if (r < 0) {
 		recovery_end(core, r, &e);

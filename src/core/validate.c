@@ -346,7 +346,8 @@ static int validate_partition_verb(struct dhp_core *core, const struct dhp_reque
 		if (p->state != DHP_PARTITION_STOPPED && p->state != DHP_PARTITION_FAILED)
 			return dhp_error_set(err, -EBUSY, "partition \"%s\" is %s", p->name,
 					     dhp_partition_state_name(p->state));
-		op->kind = DHP_OP_START;
+		/* What is left of a failed OS is stopped first: a restart. */
+		op->kind = p->state == DHP_PARTITION_FAILED ? DHP_OP_RESTART : DHP_OP_START;
 		return check_next_set(core, p, err);
 	case DHP_VERB_STOP:
 		if (p->state != DHP_PARTITION_RUNNING && p->state != DHP_PARTITION_FAILED)

@@ -46,12 +46,27 @@ static int do_power(struct sim *sim, const struct sim_work *w, struct dhp_error 
 	return 0;
 }
 
+/* Already up with exactly these units: a repeated start is a success. */
+static bool booted_with(struct sim *sim, const struct sim_work *w)
+{
+	size_t wired = 0;
+
+	for (size_t i = 0; i < sim->hw.n_units; i++)
+		wired += sim->hw.units[i].partition == w->partition;
+	for (size_t i = 0; i < w->n_units; i++)
+		if (hw_unit(sim, w->units[i])->partition != w->partition)
+			return false;
+	return wired == w->n_units;
+}
+
 static int do_start(struct sim *sim, const struct sim_work *w, struct dhp_error *err)
 {
 	struct sim_hw_partition *hp;
 
 	if (os_up(sim, w->partition))
-		return 0;
+		return booted_with(sim, w) ? 0 :
+		       dhp_error_set(err, -EBUSY, "partition %u runs with other units",
+				     w->partition);
 	for (size_t i = 0; i < w->n_units; i++) {
 		const struct sim_hw_unit *u = hw_unit(sim, w->units[i]);
 

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The crash test: a child process drives random operations (with random
+ * faults) on the simulated demo server in real time and is SIGKILLed at a
+ * random moment; the parent restarts dhp on the same state directory,
+ * recovers, and checks the invariants, SQLite's integrity check, and that
+ * no acknowledged event was lost. DHP_CRASH_RUNS sets the number of
+ * rounds (default 200).
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "testbed.h"
+
+#define DEMO "topologies/demo"
+
+static const char *const profiles[] = {
+	"linux", "windows-server-2003-sp1", "windows-server-2008-x86", "windows-server-2008-x64",
+};
+
+static const char *const fault_specs[] = {
+	"notify:add-start=veto*1", "notify:remove-query=veto*1", "offline=fail*1",
+	"attach=hang*1", "power-on=fail*1", "move=crash*1", "online=slow:30*2",
+	"start=crash*1", "detach=hang*1", "stop=hang*1",
+};
+
+static const char *random_unit(struct testbed *tb)
+{
+	return tb->server->units[(size_t)rand() % tb->server->n_units].id;
+}
+
+static const char *random_partition(struct testbed *tb)
+{
+	if (!tb->server->n_partitions || rand() % 8 == 0)
+		return "nope";
+	return tb->server->partitions[(size_t)rand() % tb->server->n_partitions]->name;
+}
+
+/* One random request; most are refused, which is part of the test. */
+static void random_request(struct testbed *tb, unsigned *n_created)
+{
+	const char *units[3] = { random_unit(tb), random_unit(tb), random_unit(tb) };
+	char name[16];
+	struct dhp_request req = {
+		.verb = (enum dhp_verb)(rand() % DHP_VERB_MAX),
+		.partition = random_partition(tb),
+		.units = units,
+		.n_units = 1,
+		.on_restart = rand() % 4 == 0,
+	};
+
+	if (req.verb == DHP_VERB_CREATE) {
+		snprintf(name, sizeof(name), "p%u", (*n_created)++);
+		req.partition = name;
+		req.profile = profiles[rand() % 4];
+		/* a processor and a memory module of one socket, most of the time */
+		unsigned s = (unsigned)rand() % 4, k = (unsigned)rand() % 4;
+		static char cpu[16], mem[16];
+
+		snprintf(cpu, sizeof(cpu), "s%u-cpu%u", s, k);
+		snprintf(mem, sizeof(mem), "s%u-mem%u", s, k);
+		units[0] = cpu;
+		units[1] = mem;
+		req.n_units = 2;
+	}
+	if (req.verb == DHP_VERB_DELETE && rand() % 2)
+		req.verb = DHP_VERB_START;
+	dhp_core_submit(tb->core, &req, NULL, NULL);
+}
+
+static void child(const char *dir, unsigned seed)
+{
+	struct testbed tb = { .virtual_time = false, .deadline_ms = 40 };
+	struct dhp_error err = { 0 };
+	unsigned n_created = seed * 100;
+
+	srand(seed);
+	if (tb_open_dir(&tb, DEMO, dir, &err) < 0) {
+		fprintf(stderr, "child: %s\n", err.message);
+		_exit(3);
+	}
+	dhp_sim_set_latency(tb.backend, (uint32_t)(rand() % 3));
+	if (rand() % 2)
+		dhp_sim_faults_configure(tb.backend, fault_specs[rand() % 10], NULL);
+	for (;;) {
+		for (int i = rand() % 3; i >= 0; i--)
+			random_request(&tb, &n_created);
+		for (int i = rand() % 20; i >= 0 && dhp_loop_pending(tb.loop); i--)
+			dhp_loop_run_once(tb.loop);
+	}
+}
+
+static unsigned rounds_with_recovery;
+
+static void one_round(const char *dir, unsigned round, uint64_t *last_event)
+{
+	struct testbed tb = { .virtual_time = true };
+	struct dhp_error err = { 0 };
+	unsigned delay_us = (unsigned)(rand() % 40000);
+	pid_t pid;
+	int status;
+
+	test_begin("crash %u: killed after %u us", round, delay_us);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		child(dir, round + 1);
+	CHECK(pid > 0);
+	usleep(delay_us);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	CHECK_MSG(WIFSIGNALED(status), "child ended on its own (status %d)", status);
+
+	CHECK_MSG(tb_open_dir(&tb, DEMO, dir, &err) == 0, "restart: %s", err.message);
+	if (tb.core) {
+		/* Recovery publishes an event for each operation it finishes. */
+		rounds_with_recovery += tb.n_events > 0;
+		CHECK_MSG(tb_invariants(&tb, &err) == 0, "invariant broken: %s", err.message);
+		CHECK_MSG(dhp_store_integrity_check(tb.store, &err) == 0, "integrity: %s",
+			  err.message);
+		/* Committed events survive; numbers only go up. */
+		CHECK(dhp_store_last_event(tb.store) >= *last_event);
+		*last_event = dhp_store_last_event(tb.store);
+	}
+	tb_close(&tb);
+	if (test_state.failures && getenv("DHP_CRASH_KEEP")) {
+		printf("# state kept in %s\n", dir);
+		exit(1);
+	}
+	test_end();
+}
+
+int main(void)
+{
+	const char *runs = getenv("DHP_CRASH_RUNS");
+	const char *tmp = getenv("DHP_TEST_TMP");
+	unsigned n = runs ? (unsigned)atoi(runs) : 200;
+	struct testbed tb = { .virtual_time = true };
+	struct dhp_error err = { 0 };
+	uint64_t last_event = 0;
+	char dir[256];
+
+	srand((unsigned)time(NULL));
+	snprintf(dir, sizeof(dir), "%s/dhp-crash-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return 1;
+	for (unsigned i = 0; i < n; i++)
+		one_round(dir, i, &last_event);
+	/* The end state is a usable server. */
+	test_begin("after %u crashes: operations were caught in flight", n);
+	CHECK(last_event > 0);
+	printf("# %u of %u rounds had operations in flight to recover\n", rounds_with_recovery, n);
+	CHECK(n < 20 || rounds_with_recovery > 0);
+	test_end();
+	if (tb_open_dir(&tb, DEMO, dir, &err) == 0)
+		snprintf(tb.dir, sizeof(tb.dir), "%s", dir);
+	tb_destroy(&tb);
+	return test_done();
+}
