@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char *const verb_names[DHP_VERB_MAX] = {
 	[DHP_VERB_CREATE] = "create",
@@ -104,14 +103,6 @@ void dhp_core_free(struct dhp_core *core)
 	free(core);
 }
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Take back what a request put in the model when it cannot be journaled. */
 static void forget_request(struct dhp_core *core, const struct dhp_op *op)
 {
@@ -139,7 +130,7 @@ int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
 		return r;
 	op.id = core->counters.next_op_id++;
 	op.state = DHP_OP_QUEUED;
-	op.created_ms = wall_ms();
+	op.created_ms = core_wall_ms();
 	if (op.kind == DHP_OP_CREATE) {
 		core->counters.next_partition_id++;
 		if (!dhp_server_add_partition(core->server, op.partition, op.partition_name,
@@ -161,11 +152,7 @@ int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
 	/* Acknowledged only once durable: the first of two synchronous commits. */
 	r = core_commit(core, true, err);
 	if (r < 0) {
-		for (struct core_op **pp = &core->ops; *pp; pp = &(*pp)->next)
-			if (*pp == cop) {
-				*pp = cop->next;
-				break;
-			}
+		core->ops = cop->next;	/* core_op_new put it first */
 		core_op_free(cop);
 		forget_request(core, &op);
 		return r;

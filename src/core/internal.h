@@ -93,17 +93,42 @@ struct dhp_core {
 	uint64_t recover_token;
 };
 
-/* engine.c */
+static inline struct dhp_partition *core_op_partition(struct core_op *cop)
+{
+	return dhp_server_partition(cop->core->server, cop->op.partition);
+}
+
+/* journal.c: events, writes, commits. A failed write is remembered in
+ * core->store_error and refuses further requests. */
+uint64_t core_wall_ms(void);
 __attribute__((format(printf, 6, 7)))
 void core_event(struct dhp_core *core, enum dhp_event_kind kind, uint64_t op,
 		uint32_t partition, const struct dhp_unit *unit, const char *fmt, ...);
+/* Commit (durably or not), then publish the committed events. */
 int core_commit(struct dhp_core *core, bool durable, struct dhp_error *err);
 void core_put_unit(struct dhp_core *core, const struct dhp_unit *unit);
+void core_put_op(struct dhp_core *core, const struct dhp_op *op);
 void core_set_partition_state(struct dhp_core *core, struct dhp_partition *p,
 			      enum dhp_partition_state state, const char *why);
+/* The operation ended: commit durably (grouped) and free it later. */
+void core_op_ended(struct dhp_core *core, struct core_op *cop);
+
+/* calls.c: the backend calls of phases. */
+/* Issue the next call of a phase: 0 under way, 1 nothing left to do, or
+ * a negative errno when it could not begin. */
+int core_call_issue(struct core_op *cop, enum step step, enum dhp_notification note,
+		    enum target target);
+/* The unit the call in flight acts on (NULL for the partition). */
+struct dhp_unit *core_call_unit(struct core_op *cop, enum target target);
+/* A power step succeeded: the model follows. */
+void core_call_apply_power(struct core_op *cop, enum step step, enum target target);
+
+/* engine.c: an operation's state machine. */
 struct core_op *core_op_new(struct dhp_core *core, const struct dhp_op *op);
 void core_op_start(struct core_op *cop);
 void core_op_free(struct core_op *cop);
+/* The outcome of the call in flight: its answer, or its deadline. */
+void core_op_result(struct core_op *cop, int rc, const struct dhp_error *err);
 
 /* recovery.c: called as operations end; finishes recovery after the last. */
 void core_recovery_progress(struct dhp_core *core);

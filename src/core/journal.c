@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's journal: events, writes and commits, and publishing events
+ * to the listener once they are committed.
+ *
+ * Durability: a request is committed durably before it is acknowledged;
+ * phases are committed as they end (surviving a crash of the process, which
+ * start-up recovery needs); the outcome is committed durably once more.
+ * Outcomes reached in the same turn of the loop share one durable commit
+ * (group commit): several partitions working at once cost less than one
+ * synchronous write each.
+ */
+#include "core/internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+uint64_t core_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void note_store_error(struct dhp_core *core, int r)
+{
+	if (r < 0 && !core->store_error)
+		core->store_error = r;
+}
+
+void core_event(struct dhp_core *core, enum dhp_event_kind kind, uint64_t op,
+		uint32_t partition, const struct dhp_unit *unit, const char *fmt, ...)
+{
+	struct dhp_event ev = {
+		.time_ms = core_wall_ms(), .kind = kind, .op = op, .partition = partition,
+	};
+	va_list ap;
+
+	if (unit)
+		snprintf(ev.unit, sizeof(ev.unit), "%s", unit->id);
+	va_start(ap, fmt);
+	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
+	va_end(ap);
+	note_store_error(core, dhp_store_append_event(core->store, &ev, NULL));
+	if (core->n_unpublished == core->cap_unpublished) {
+		size_t cap = core->cap_unpublished ? 2 * core->cap_unpublished : 32;
+		struct dhp_event *v = realloc(core->unpublished, cap * sizeof(*v));
+
+		if (!v)
+			return;	/* journaled all the same; only the live feed misses it */
+		core->unpublished = v;
+		core->cap_unpublished = cap;
+	}
+	core->unpublished[core->n_unpublished++] = ev;
+}
+
+static void publish(struct dhp_core *core)
+{
+	/* Listeners may cause more events: take the batch first. */
+	while (core->n_unpublished) {
+		size_t n = core->n_unpublished;
+		struct dhp_event *batch = core->unpublished;
+
+		core->unpublished = NULL;
+		core->n_unpublished = core->cap_unpublished = 0;
+		for (size_t i = 0; i < n && core->listener.event; i++)
+			core->listener.event(core->listener.ctx, &batch[i]);
+		free(batch);
+	}
+}
+
+int core_commit(struct dhp_core *core, bool durable, struct dhp_error *err)
+{
+	int r = dhp_store_commit(core->store, durable, err);
+
+	note_store_error(core, r);
+	if (!r)
+		publish(core);
+	return r;
+}
+
+void core_put_unit(struct dhp_core *core, const struct dhp_unit *unit)
+{
+	note_store_error(core, dhp_store_put_unit(core->store, unit, NULL));
+}
+
+void core_set_partition_state(struct dhp_core *core, struct dhp_partition *p,
+			      enum dhp_partition_state state, const char *why)
+{
+	if (!p || p->state == state)
+		return;
+	p->state = state;
+	note_store_error(core, dhp_store_put_partition(core->store, p, NULL));
+	core_event(core, DHP_EVENT_PARTITION, 0, p->id, NULL, "partition %s %s%s%s", p->name,
+		   dhp_partition_state_name(state), why ? ": " : "", why ? why : "");
+}
+
+void core_put_op(struct dhp_core *core, const struct dhp_op *op)
+{
+	note_store_error(core, dhp_store_put_op(core->store, core->server, op, NULL));
+}
+
+/* The group commit: one durable commit for every operation that ended
+ * in this turn of the loop, then their listeners. */
+static void flush_fire(void *arg)
+{
+	struct dhp_core *core = arg;
+	struct core_op *ended = core->ending;
+
+	core->flush_timer = NULL;
+	core->ending = NULL;
+	core_commit(core, true, NULL);
+	while (ended) {
+		struct core_op *next = ended->next;
+
+		if (core->listener.op_end)
+			core->listener.op_end(core->listener.ctx, &ended->op);
+		core_op_free(ended);
+		ended = next;
+	}
+	core_recovery_progress(core);
+}
+
+void core_op_ended(struct dhp_core *core, struct core_op *cop)
+{
+	for (struct core_op **pp = &core->ops; *pp; pp = &(*pp)->next)
+		if (*pp == cop) {
+			*pp = cop->next;
+			break;
+		}
+	cop->next = core->ending;
+	core->ending = cop;
+	if (!core->flush_timer)
+		core->flush_timer = dhp_timer_add(core->loop, 0, flush_fire, core);
+	if (!core->flush_timer)
+		flush_fire(core);
+}
