@@ -4,7 +4,7 @@
  *
  * Shared by the parts of the program (dhp-sim.c, dhp-sim-show.h,
  * dhp-sim-demo.h), which make one translation unit: the Makefile turns
- * every src/tools/*.c into a program of its own, so the parts other than
+ * every .c file under src/tools into a program of its own, so the parts other than
  * the main file are headers of static functions included once, by it.
  */
 #ifndef DHP_TOOLS_DHP_SIM_H
@@ -42,6 +42,7 @@ struct sim {
 	struct dhp_store *store;
 	struct dhp_backend *backend;
 	struct dhp_core *core;
+	int lock_fd;			/* DIR/dhp-sim.lock, held while we run; -1 */
 
 	uint64_t t0;			/* loop clock the live timestamps count from */
 	bool recovering;
@@ -55,6 +56,7 @@ struct sim {
 	struct dhp_op watch_op;		/* as it ended */
 };
 
+#define PROG "dhp-sim"
 #define SIM_GIB (1024.0 * 1024.0 * 1024.0)
 
 /* dhp-sim.c */
