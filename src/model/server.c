@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "model/server.h"
 
+#include "common/strindex.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define INDEX_EMPTY UINT32_MAX
 
 static const char *const mode_names[DHP_MODE_MAX] = {
 	[DHP_MODE_STATIC] = "static",
@@ -49,82 +49,50 @@ void dhp_server_free(struct dhp_server *server)
 	free(server->partitions);
 	free(server->strings);
 	free(server->units);
-	free(server->index);
+	dhp_strindex_release(&server->unit_index);
+	dhp_strindex_release(&server->string_index);
 	free(server);
 }
 
-/* FNV-1a: small, good enough for ids and digests. */
-static uint64_t fnv1a(uint64_t hash, const void *data, size_t len)
+static const char *unit_key(const void *ctx, uint32_t pos)
 {
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		hash ^= p[i];
-		hash *= 0x100000001b3ull;
-	}
-	return hash;
+	return ((const struct dhp_server *)ctx)->units[pos].id;
 }
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
-
-static size_t index_slot(const struct dhp_server *server, const char *id)
+static const char *string_key(const void *ctx, uint32_t pos)
 {
-	return fnv1a(FNV_OFFSET, id, strlen(id)) & (server->index_cap - 1);
-}
-
-static int index_rebuild(struct dhp_server *server, size_t cap)
-{
-	uint32_t *index = malloc(cap * sizeof(*index));
-
-	if (!index)
-		return -ENOMEM;
-	for (size_t i = 0; i < cap; i++)
-		index[i] = INDEX_EMPTY;
-	free(server->index);
-	server->index = index;
-	server->index_cap = cap;
-	for (size_t u = 0; u < server->n_units; u++) {
-		size_t slot = index_slot(server, server->units[u].id);
-
-		while (index[slot] != INDEX_EMPTY)
-			slot = (slot + 1) & (cap - 1);
-		index[slot] = (uint32_t)u;
-	}
-	return 0;
+	return ((const struct dhp_server *)ctx)->strings[pos];
 }
 
 struct dhp_unit *dhp_server_unit(struct dhp_server *server, const char *id)
 {
-	size_t slot;
+	uint32_t pos = dhp_strindex_find(&server->unit_index, id, unit_key, server);
 
-	if (!id || !server->index_cap)
-		return NULL;
-	for (slot = index_slot(server, id); server->index[slot] != INDEX_EMPTY;
-	     slot = (slot + 1) & (server->index_cap - 1))
-		if (!strcmp(server->units[server->index[slot]].id, id))
-			return &server->units[server->index[slot]];
-	return NULL;
+	return pos == DHP_STRINDEX_NONE ? NULL : &server->units[pos];
 }
 
+/* Models and device lists, kept once each: a topology may name a new
+ * model on every line, so the lookup is hashed, not linear. */
 static const char *intern(struct dhp_server *server, const char *s)
 {
+	uint32_t pos = dhp_strindex_find(&server->string_index, s, string_key, server);
 	char **strings;
-	char *copy;
 
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < server->n_strings; i++)
-		if (!strcmp(server->strings[i], s))
-			return server->strings[i];
+	if (!s || pos != DHP_STRINDEX_NONE)
+		return s ? server->strings[pos] : NULL;
 	strings = realloc(server->strings, (server->n_strings + 1) * sizeof(*strings));
 	if (!strings)
 		return NULL;
 	server->strings = strings;
-	copy = strdup(s);
-	if (!copy)
+	strings[server->n_strings] = strdup(s);
+	if (!strings[server->n_strings])
 		return NULL;
-	server->strings[server->n_strings++] = copy;
-	return copy;
+	if (dhp_strindex_add(&server->string_index, (uint32_t)server->n_strings, string_key,
+			     server)) {
+		free(strings[server->n_strings]);
+		return NULL;
+	}
+	return strings[server->n_strings++];
 }
 
 int dhp_server_add_unit(struct dhp_server *server, const struct dhp_unit *tmpl,
@@ -157,19 +125,9 @@ int dhp_server_add_unit(struct dhp_server *server, const struct dhp_unit *tmpl,
 	if (!unit->model || (tmpl->devices && !unit->devices))
 		return dhp_error_set(err, -ENOMEM, "out of memory");
 	snprintf(unit->id, sizeof(unit->id), "%s", tmpl->id);
+	if (dhp_strindex_add(&server->unit_index, (uint32_t)server->n_units, unit_key, server))
+		return dhp_error_set(err, -ENOMEM, "out of memory");
 	server->n_units++;
-	if (2 * server->n_units > server->index_cap) {
-		if (index_rebuild(server, server->index_cap ? 2 * server->index_cap : 128)) {
-			server->n_units--;
-			return dhp_error_set(err, -ENOMEM, "out of memory");
-		}
-	} else {
-		size_t slot = index_slot(server, unit->id);
-
-		while (server->index[slot] != INDEX_EMPTY)
-			slot = (slot + 1) & (server->index_cap - 1);
-		server->index[slot] = (uint32_t)(server->n_units - 1);
-	}
 	if (unit->socket + 1u > server->n_sockets)
 		server->n_sockets = unit->socket + 1u;
 	return 0;
@@ -177,15 +135,15 @@ int dhp_server_add_unit(struct dhp_server *server, const struct dhp_unit *tmpl,
 
 uint64_t dhp_server_digest(const struct dhp_server *server)
 {
-	uint64_t hash = fnv1a(FNV_OFFSET, server->name, strlen(server->name));
+	uint64_t hash = dhp_fnv1a(DHP_FNV_OFFSET, server->name, strlen(server->name));
 
 	for (size_t i = 0; i < server->n_units; i++) {
 		const struct dhp_unit *u = &server->units[i];
 
-		hash = fnv1a(hash, u->id, strlen(u->id) + 1);
-		hash = fnv1a(hash, &u->type, sizeof(u->type));
-		hash = fnv1a(hash, u->model, strlen(u->model) + 1);
-		hash = fnv1a(hash, &u->size_bytes, sizeof(u->size_bytes));
+		hash = dhp_fnv1a(hash, u->id, strlen(u->id) + 1);
+		hash = dhp_fnv1a(hash, &u->type, sizeof(u->type));
+		hash = dhp_fnv1a(hash, u->model, strlen(u->model) + 1);
+		hash = dhp_fnv1a(hash, &u->size_bytes, sizeof(u->size_bytes));
 	}
 	return hash;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/strindex.h"
 #include "model/partition.h"
 #include "model/unit.h"
 
@@ -29,10 +30,10 @@ struct dhp_server {
 	struct dhp_partition **partitions;
 	size_t n_partitions, cap_partitions;
 	/* private */
-	uint32_t *index;		/* open-addressing hash of unit ids */
-	size_t index_cap;
+	struct dhp_strindex unit_index;	/* unit id -> position in units */
 	char **strings;			/* interned models and device lists */
 	size_t n_strings;
+	struct dhp_strindex string_index;
 };
 
 const char *dhp_mode_name(enum dhp_partitioning_mode mode);
