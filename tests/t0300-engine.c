@@ -209,7 +209,8 @@ static void test_staged_changes(void)
 	CHECK(op.staged);
 	CHECK_INT(unit("s1-cpu1")->staged_partition, partition("w3")->id);
 	CHECK_INT(unit("s1-cpu1")->partition, 0);
-	refused(DHP_VERB_ADD, "a", "s1-cpu1", -ENOENT, NULL);
+	CHECK_INT(tb_create(&tb, "b", "linux", "s2-cpu0 s2-mem0", &err), 0);
+	refused(DHP_VERB_ADD, "b", "s1-cpu1", -EBUSY, "staged to join");
 	req.verb = DHP_VERB_REMOVE;
 	ids[0] = "s1-mem1";
 	CHECK_INT(tb_do_req(&tb, &req, &op, &err), 0);
@@ -321,6 +322,35 @@ static void test_reopen(void)
 	tb_destroy(&tb);
 }
 
+/*
+ * A failed partition (its OS crashed) changes only at its restart: a
+ * remove is staged, and the start that follows stops what is left of the
+ * OS first. The removed boot memory keeps no boot role.
+ */
+static void test_failed_partition(void)
+{
+	struct dhp_error err = { 0 };
+	struct dhp_op op;
+
+	open_demo(DEMO);
+	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-mem0 s0-mem1", &err), 0);
+	ok(DHP_VERB_START, "a", NULL);
+	CHECK_INT(dhp_sim_faults_configure(tb.backend, "notify:add-start=crash*1", &err), 0);
+	CHECK_INT(tb_do(&tb, DHP_VERB_ADD, "a", "s0-cpu1", &op, &err), 0);
+	CHECK_INT(op.state, DHP_OP_ROLLED_BACK);
+	CHECK_INT(op.error.code, -EHOSTDOWN);
+	CHECK_INT(partition("a")->state, DHP_PARTITION_FAILED);
+	CHECK_INT(unit("s0-cpu1")->partition, 0);
+	invariants();
+	CHECK_INT(tb_do(&tb, DHP_VERB_REMOVE, "a", "s0-mem0", &op, &err), 0);
+	CHECK(op.staged && unit("s0-mem0")->staged_remove);
+	ok(DHP_VERB_START, "a", NULL);
+	CHECK_INT(partition("a")->state, DHP_PARTITION_RUNNING);
+	CHECK_INT(unit("s0-mem0")->partition, 0);
+	CHECK(!unit("s0-mem0")->boot && unit("s0-mem1")->boot);
+	tb_destroy(&tb);
+}
+
 int main(void)
 {
 	RUN(test_lifecycle);
@@ -332,5 +362,6 @@ int main(void)
 	RUN(test_offline_changes);
 	RUN(test_conflicts);
 	RUN(test_reopen);
+	RUN(test_failed_partition);
 	return test_done();
 }

@@ -28,6 +28,14 @@ bool unit_in_next(const struct dhp_unit *unit, uint32_t partition)
 	       unit->staged_partition == partition;
 }
 
+/* A unit leaves its partition: nothing of its role there stays. */
+static void unit_release(struct dhp_unit *u)
+{
+	u->partition = DHP_NO_PARTITION;
+	u->boot = false;
+	u->staged_remove = false;
+}
+
 static void set_boot_memory(struct dhp_core *core, uint32_t partition)
 {
 	struct dhp_unit *boot = NULL;
@@ -80,11 +88,8 @@ static int commit_delete(struct dhp_core *core, struct dhp_op *op, struct dhp_er
 
 		if (u->partition != op->partition && u->staged_partition != op->partition)
 			continue;
-		if (u->partition == op->partition) {
-			u->partition = DHP_NO_PARTITION;
-			u->boot = false;
-			u->staged_remove = false;
-		}
+		if (u->partition == op->partition)
+			unit_release(u);
 		if (u->staged_partition == op->partition)
 			u->staged_partition = DHP_NO_PARTITION;
 		core_put_unit(core, u);
@@ -103,8 +108,7 @@ static int commit_start(struct dhp_core *core, struct dhp_op *op, struct dhp_err
 		struct dhp_unit *u = &core->server->units[i];
 
 		if (u->partition == op->partition && u->staged_remove) {
-			u->partition = DHP_NO_PARTITION;
-			u->staged_remove = false;
+			unit_release(u);
 			core_put_unit(core, u);
 		} else if (u->staged_partition == op->partition) {
 			u->partition = op->partition;
@@ -152,8 +156,7 @@ static int commit_unassign(struct dhp_core *core, struct dhp_op *op, struct dhp_
 		} else if (op->staged) {
 			u->staged_remove = true;
 		} else {
-			u->partition = DHP_NO_PARTITION;
-			u->staged_remove = false;
+			unit_release(u);
 		}
 		core_put_unit(core, u);
 	}
@@ -175,9 +178,7 @@ static int commit_hot_remove(struct dhp_core *core, struct dhp_op *op, struct dh
 	struct dhp_unit *u = &core->server->units[op->units[0]];
 
 	(void)err;
-	u->partition = DHP_NO_PARTITION;
-	u->boot = false;
-	u->staged_remove = false;
+	unit_release(u);
 	core_put_unit(core, u);
 	return 0;
 }
@@ -191,9 +192,7 @@ static int commit_hot_replace(struct dhp_core *core, struct dhp_op *op, struct d
 	spare->partition = op->partition;
 	spare->boot = old->boot;
 	spare->staged_remove = old->staged_remove;
-	old->partition = DHP_NO_PARTITION;
-	old->boot = false;
-	old->staged_remove = false;
+	unit_release(old);
 	core_put_unit(core, spare);
 	core_put_unit(core, old);
 	return 0;

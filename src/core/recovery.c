@@ -4,8 +4,9 @@
  * then drive every operation the journal left unfinished to an end:
  * committed ones are completed, STOP and RESTART are finished (their
  * phases are idempotent and there is no going back to a half-stopped OS),
- * everything else is undone, including the phase that was in flight,
- * whose outcome is unknown. Each decision is an event.
+ * everything else is undone: every phase before its commit, as the phase
+ * in flight (and, after a power loss, the last ones recorded) may have
+ * happened. Each decision is an event.
  */
 #include "core/internal.h"
 
@@ -88,13 +89,7 @@ static void resume_op(struct dhp_core *core, const struct dhp_op *op)
 	cop->recovering = true;
 	core_hold(core, &cop->op, op->id);
 	cop->op.state = DHP_OP_RUNNING;
-	if (op->state == DHP_OP_QUEUED) {
-		dhp_error_set(&cop->op.error, -ECANCELED, "dhp stopped before the operation began");
-		cop->op.rolling_back = true;
-		cop->op.phase = 0;
-		core_event(core, DHP_EVENT_RECOVERY, op->id, op->partition, NULL,
-			   "operation %llu had not begun: dropped", (unsigned long long)op->id);
-	} else if (op->rolling_back) {
+	if (op->rolling_back) {
 		core_event(core, DHP_EVENT_RECOVERY, op->id, op->partition, NULL,
 			   "operation %llu was rolling back: finishing the rollback",
 			   (unsigned long long)op->id);
@@ -103,11 +98,14 @@ static void resume_op(struct dhp_core *core, const struct dhp_op *op)
 			   "operation %llu was at phase %s: finishing it",
 			   (unsigned long long)op->id, at);
 	} else {
-		dhp_error_set(&cop->op.error, -ECANCELED,
-			      "dhp stopped during phase %s; the operation was rolled back", at);
+		dhp_error_set(&cop->op.error, -ECANCELED, "dhp stopped %s phase %s; the operation "
+			      "was rolled back", op->state == DHP_OP_QUEUED ? "before" : "during", at);
+		/* Phase records are plain commits, which a power loss may take
+		 * (and with them the queued -> running step): undo every phase
+		 * before the commit, not only those recorded. Undos are
+		 * idempotent, so those that never ran change nothing. */
 		cop->op.rolling_back = true;
-		if (cop->op.phase < (int)desc->n_phases)
-			cop->op.phase++;	/* the phase in flight may have happened */
+		cop->op.phase = (int)commit;
 		core_event(core, DHP_EVENT_RECOVERY, op->id, op->partition, NULL,
 			   "operation %llu was at phase %s: rolling back",
 			   (unsigned long long)op->id, at);
