@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/names.h"
+
 static const char *const verb_names[DHP_VERB_MAX] = {
 	[DHP_VERB_CREATE] = "create",
 	[DHP_VERB_DELETE] = "delete",
@@ -17,21 +19,6 @@ static const char *const verb_names[DHP_VERB_MAX] = {
 	[DHP_VERB_POWER_ON] = "power-on",
 	[DHP_VERB_POWER_OFF] = "power-off",
 };
-
-const char *dhp_verb_name(enum dhp_verb verb)
-{
-	return (unsigned)verb < DHP_VERB_MAX ? verb_names[verb] : "?";
-}
-
-int dhp_verb_parse(const char *name, enum dhp_verb *ret_verb)
-{
-	for (unsigned i = 0; i < DHP_VERB_MAX; i++)
-		if (name && !strcmp(name, verb_names[i])) {
-			*ret_verb = (enum dhp_verb)i;
-			return 0;
-		}
-	return -EINVAL;
-}
 
 /* The backend says a partition's OS went down on its own. */
 static void partition_failed(void *ctx, uint32_t partition, const struct dhp_error *why)
@@ -188,3 +175,5 @@ struct dhp_store *dhp_core_store(struct dhp_core *core)
 {
 	return core->store;
 }
+
+DHP_NAMES_DEFINE(dhp_verb, enum dhp_verb, verb_names, DHP_VERB_MAX)

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/names.h"
+
 static const char *const op_kind_names[DHP_OP_KIND_MAX] = {
 	[DHP_OP_CREATE] = "create",
 	[DHP_OP_DELETE] = "delete",
@@ -38,57 +40,6 @@ static const char *const event_kind_names[DHP_EVENT_KIND_MAX] = {
 	[DHP_EVENT_RECOVERY] = "recovery",
 };
 
-static int parse(const char *const *names, unsigned max, const char *name, unsigned *ret)
-{
-	for (unsigned i = 0; i < max; i++)
-		if (name && !strcmp(name, names[i])) {
-			*ret = i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-const char *dhp_op_kind_name(enum dhp_op_kind kind)
-{
-	return (unsigned)kind < DHP_OP_KIND_MAX ? op_kind_names[kind] : "?";
-}
-
-int dhp_op_kind_parse(const char *name, enum dhp_op_kind *ret_kind)
-{
-	unsigned i;
-	int r = parse(op_kind_names, DHP_OP_KIND_MAX, name, &i);
-
-	if (!r)
-		*ret_kind = (enum dhp_op_kind)i;
-	return r;
-}
-
-const char *dhp_op_state_name(enum dhp_op_state state)
-{
-	return (unsigned)state < DHP_OP_STATE_MAX ? op_state_names[state] : "?";
-}
-
-int dhp_op_state_parse(const char *name, enum dhp_op_state *ret_state)
-{
-	unsigned i;
-	int r = parse(op_state_names, DHP_OP_STATE_MAX, name, &i);
-
-	if (!r)
-		*ret_state = (enum dhp_op_state)i;
-	return r;
-}
-
-const char *dhp_event_kind_name(enum dhp_event_kind kind)
-{
-	return (unsigned)kind < DHP_EVENT_KIND_MAX ? event_kind_names[kind] : "?";
-}
-
-int dhp_event_kind_parse(const char *name, enum dhp_event_kind *ret_kind)
-{
-	unsigned i;
-	int r = parse(event_kind_names, DHP_EVENT_KIND_MAX, name, &i);
-
-	if (!r)
-		*ret_kind = (enum dhp_event_kind)i;
-	return r;
-}
+DHP_NAMES_DEFINE(dhp_op_kind, enum dhp_op_kind, op_kind_names, DHP_OP_KIND_MAX)
+DHP_NAMES_DEFINE(dhp_op_state, enum dhp_op_state, op_state_names, DHP_OP_STATE_MAX)
+DHP_NAMES_DEFINE(dhp_event_kind, enum dhp_event_kind, event_kind_names, DHP_EVENT_KIND_MAX)

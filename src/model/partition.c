@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/names.h"
+
 static const char *const state_names[DHP_PARTITION_STATE_MAX] = {
 	[DHP_PARTITION_STOPPED] = "stopped",
 	[DHP_PARTITION_STARTING] = "starting",
@@ -12,21 +14,6 @@ static const char *const state_names[DHP_PARTITION_STATE_MAX] = {
 	[DHP_PARTITION_STOPPING] = "stopping",
 	[DHP_PARTITION_FAILED] = "failed",
 };
-
-const char *dhp_partition_state_name(enum dhp_partition_state state)
-{
-	return (unsigned)state < DHP_PARTITION_STATE_MAX ? state_names[state] : "?";
-}
-
-int dhp_partition_state_parse(const char *name, enum dhp_partition_state *ret_state)
-{
-	for (unsigned i = 0; i < DHP_PARTITION_STATE_MAX; i++)
-		if (name && !strcmp(name, state_names[i])) {
-			*ret_state = (enum dhp_partition_state)i;
-			return 0;
-		}
-	return -EINVAL;
-}
 
 int dhp_partition_name_check(const char *name)
 {
@@ -45,3 +32,5 @@ int dhp_partition_name_check(const char *name)
 	}
 	return 0;
 }
+
+DHP_NAMES_DEFINE(dhp_partition_state, enum dhp_partition_state, state_names, DHP_PARTITION_STATE_MAX)

@@ -1,31 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #include "model/server.h"
 
-#include "common/strindex.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/names.h"
+#include "common/strindex.h"
 
 static const char *const mode_names[DHP_MODE_MAX] = {
 	[DHP_MODE_STATIC] = "static",
 	[DHP_MODE_DYNAMIC] = "dynamic",
 };
-
-const char *dhp_mode_name(enum dhp_partitioning_mode mode)
-{
-	return (unsigned)mode < DHP_MODE_MAX ? mode_names[mode] : "?";
-}
-
-int dhp_mode_parse(const char *name, enum dhp_partitioning_mode *ret_mode)
-{
-	for (unsigned i = 0; i < DHP_MODE_MAX; i++)
-		if (name && !strcmp(name, mode_names[i])) {
-			*ret_mode = (enum dhp_partitioning_mode)i;
-			return 0;
-		}
-	return -EINVAL;
-}
 
 struct dhp_server *dhp_server_new(const char *name, enum dhp_partitioning_mode mode)
 {
@@ -215,3 +201,5 @@ unsigned dhp_server_count_units(const struct dhp_server *server, uint32_t partit
 			n++;
 	return n;
 }
+
+DHP_NAMES_DEFINE(dhp_mode, enum dhp_partitioning_mode, mode_names, DHP_MODE_MAX)
