@@ -10,6 +10,8 @@
 CC      ?= cc
 SANITIZE ?=
 PKGS    := sqlite3
+API_PKGS := jansson libmicrohttpd libuv gnutls
+CTL_PKGS := libcurl jansson
 
 ifeq ($(SANITIZE),)
 BUILD   ?= build
@@ -23,8 +25,10 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wfor
 ifneq ($(DEVELOPER),)
 WARN    += -Werror
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(API_PKGS) $(CTL_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3)
+API_LIBS   := $(shell pkg-config --libs $(API_PKGS) 2>/dev/null)
+CTL_LIBS   := $(shell pkg-config --libs $(CTL_PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc -Itests $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
@@ -39,6 +43,16 @@ LIB      := $(BUILD)/libdhpcore.a
 
 PROG_SRCS := $(wildcard src/tools/*.c)
 PROGS     := $(PROG_SRCS:src/tools/%.c=$(BUILD)/%)
+
+# The Redfish service (src/api) and the two programs built on it.
+API_SRCS  := $(wildcard src/api/*.c src/api/resources/*.c)
+API_OBJS  := $(API_SRCS:%.c=$(BUILD)/%.o)
+API_LIB   := $(BUILD)/libdhpapi.a
+DHPD_SRCS := $(wildcard src/dhpd/*.c)
+DHPD_OBJS := $(DHPD_SRCS:%.c=$(BUILD)/%.o)
+CTL_SRCS  := $(wildcard src/dhpctl/*.c)
+CTL_OBJS  := $(CTL_SRCS:%.c=$(BUILD)/%.o)
+PROGS     += $(if $(DHPD_SRCS),$(BUILD)/dhpd) $(if $(CTL_SRCS),$(BUILD)/dhpctl)
 
 TEST_SRCS := $(wildcard tests/t[0-9]*.c)
 TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -59,11 +73,22 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(API_LIB): $(API_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/dhpd: $(DHPD_OBJS) $(API_LIB) $(LIB)
+	$(CC) $(ALL_LDFLAGS) $^ $(API_LIBS) $(LIBS) -o $@
+
+$(BUILD)/dhpctl: $(CTL_OBJS)
+	$(CC) $(ALL_LDFLAGS) $^ $(CTL_LIBS) -o $@
+
 $(BUILD)/%: $(BUILD)/src/tools/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+# Tests link the API library too (unit tests of auth, JSON, ...).
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) $(if $(API_SRCS),$(API_LIB)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) $^ $(if $(API_SRCS),$(API_LIBS)) $(LIBS) -o $@
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPER_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
@@ -86,5 +111,5 @@ demo: deps
 clean:
 	rm -rf build build-san
 
--include $(LIB_OBJS:.o=.d) $(PROG_SRCS:%.c=$(BUILD)/%.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) \
+-include $(LIB_OBJS:.o=.d) $(API_OBJS:.o=.d) $(DHPD_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(PROG_SRCS:%.c=$(BUILD)/%.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) \
 	$(TEST_HELPER_SRCS:%.c=$(BUILD)/%.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d)

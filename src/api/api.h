@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Redfish API: what the HTTP layer (http.c) and the resource handlers
+ * (one file per resource) share. The HTTP layer parses and limits a
+ * request, authenticates it (auth.h), finds its route and calls the
+ * handler; the handler fills a response (a JSON body, headers) or an error
+ * in Redfish's error format. Handlers run on dhpd's one event loop and
+ * never block.
+ *
+ * See docs/redfish.md for the mapping of dhp onto Redfish.
+ */
+#ifndef DHP_API_API_H
+#define DHP_API_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/auth.h"
+#include "core/core.h"
+
+enum api_method {
+	API_GET,
+	API_HEAD,
+	API_POST,
+	API_PATCH,
+	API_PUT,
+	API_DELETE,
+	API_METHOD_MAX
+};
+
+/* Limits on everything a client controls; breaches get 413/431/503. */
+struct api_limits {
+	size_t max_body;		/* bytes; 413 beyond */
+	unsigned max_json_depth;	/* 400 beyond */
+	size_t max_header;		/* bytes of all headers; 431 beyond */
+	unsigned max_connections;	/* refused beyond */
+	unsigned max_sessions;		/* 503 beyond */
+	unsigned max_sse_clients;	/* 503 beyond */
+};
+
+#define API_MAX_PARAMS 4
+
+struct api_request {
+	enum api_method method;
+	const char *path;		/* without the query, decoded */
+	const char *params[API_MAX_PARAMS];	/* the {} of the route, in order */
+	unsigned n_params;
+	json_t *body;			/* parsed JSON body, or NULL if none */
+	/* Headers the API uses (NULL when absent). */
+	const char *if_match;
+	const char *last_event_id;
+	/* Query parameters the API uses (NULL when absent). */
+	const char *filter;		/* $filter */
+	const struct auth_principal *who;	/* NULL only on unauthenticated routes */
+	void *conn;			/* the HTTP layer's, for streams */
+};
+
+/*
+ * A streamed response (server-sent events). The HTTP layer owns it; it is
+ * valid from stream_open until its close callback has run.
+ */
+struct api_stream;
+
+/* Queue bytes to send; -EPIPE once the client has gone, -ENOBUFS when the
+ * client is too slow and its queue is full (the stream is then closed). */
+int api_stream_write(struct api_stream *stream, const char *data, size_t len);
+/* Called once when the stream ends (client gone, or dhpd stopping). */
+void api_stream_on_close(struct api_stream *stream, void (*fn)(void *ctx), void *ctx);
+/* End a stream from the server's side. */
+void api_stream_close(struct api_stream *stream);
+
+struct api_header {
+	char name[32];
+	char value[256];
+};
+
+#define API_MAX_HEADERS 6
+
+struct api_response {
+	unsigned status;
+	json_t *body;			/* owned: the HTTP layer sends and frees it */
+	struct api_header headers[API_MAX_HEADERS];	/* Location, ETag, Allow, ... */
+	unsigned n_headers;
+	/* A streamed response (SSE): the HTTP layer keeps the connection
+	 * open and calls open(ctx, stream) once headers are sent. */
+	void (*stream_open)(void *ctx, struct api_stream *stream);
+	void *stream_ctx;
+};
+
+struct api;	/* the service: see api_new() */
+
+typedef void (*api_handler_fn)(struct api *api, const struct api_request *req,
+			       struct api_response *res);
+
+struct api_route {
+	enum api_method method;
+	const char *pattern;		/* "/redfish/v1/Systems/{}": {} is one path segment */
+	api_handler_fn handler;
+	uint32_t privilege;		/* AUTH_PRIV_*, or 0: no authentication */
+};
+
+/* The service's context, for handlers. */
+struct dhp_core *api_core(struct api *api);
+struct auth *api_auth(struct api *api);
+const struct api_limits *api_get_limits(struct api *api);
+
+/* Add a header to a response (silently dropped beyond API_MAX_HEADERS). */
+__attribute__((format(printf, 3, 4)))
+void api_header(struct api_response *res, const char *name, const char *fmt, ...);
+
+/*
+ * Fill res with a Redfish error: status, a Base registry MessageId
+ * ("Base.1.22.ResourceNotFound" is written as "ResourceNotFound"), the
+ * message (printf-style) and a resolution (may be NULL).
+ */
+__attribute__((format(printf, 5, 6)))
+void api_error(struct api_response *res, unsigned status, const char *message_id,
+	       const char *resolution, const char *fmt, ...);
+
+/* A dhp error (docs/errors.md) as a Redfish error: its code picks the
+ * HTTP status and message id. */
+void api_error_from(struct api_response *res, const struct dhp_error *err);
+
+/* A success body: res takes body, status 200 (or as given). */
+void api_ok(struct api_response *res, unsigned status, json_t *body);
+
+/* The ETag of a JSON body: a hash of its canonical serialisation. */
+void api_etag(const json_t *body, char *buf, size_t len);
+
+/* Route tables of the resource files, each ending with a NULL pattern. */
+extern const struct api_route api_routes_root[];	/* resources/root.c */
+extern const struct api_route api_routes_systems[];	/* resources/systems.c */
+extern const struct api_route api_routes_composition[];	/* resources/composition.c */
+extern const struct api_route api_routes_chassis[];	/* resources/chassis.c */
+extern const struct api_route api_routes_tasks[];	/* resources/tasks.c */
+extern const struct api_route api_routes_events[];	/* resources/events.c */
+extern const struct api_route api_routes_sessions[];	/* resources/sessions.c */
+extern const struct api_route api_routes_accounts[];	/* resources/accounts.c */
+
+#endif
