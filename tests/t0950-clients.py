@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+"""Third-party Redfish clients work with dhpd unchanged: Debian's
+redfishtool (Basic and Session auth) and python3-sushy read the service
+root, systems, the composition service and resource blocks."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dhptest import Dhpd, Results, Skip, check  # noqa: E402
+
+results = Results()
+build = sys.argv[1] if len(sys.argv) > 1 else "build"
+
+
+def redfishtool(dhpd, auth, *args):
+    if not shutil.which("redfishtool"):
+        raise Skip("redfishtool is not installed")
+    cmd = ["redfishtool", "-r", "127.0.0.1:%d" % dhpd.port, "-u", "admin", "-p",
+           dhpd.password, "-A", auth, "-S", "Always", "-T", "20"] + list(args)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    check(out.returncode == 0, "redfishtool %s: %s %s" % (" ".join(args), out.stdout,
+                                                          out.stderr))
+    return json.loads(out.stdout)
+
+
+def test_redfishtool(dhpd, auth):
+    root = redfishtool(dhpd, auth, "root")
+    check(root.get("Systems", {}).get("@odata.id") == "/redfish/v1/Systems", "service root")
+    systems = redfishtool(dhpd, auth, "Systems")
+    check(systems.get("Members@odata.count") == 1, "one system: %s" % systems)
+    web = redfishtool(dhpd, auth, "Systems", "-I", "web")
+    check(web.get("SystemType") == "PhysicallyPartitioned", "system type")
+    comp = redfishtool(dhpd, auth, "raw", "GET", "/redfish/v1/CompositionService")
+    check("ResourceBlocks" in comp, "composition service")
+    block = redfishtool(dhpd, auth, "raw", "GET",
+                        "/redfish/v1/CompositionService/ResourceBlocks/s0-cpu0")
+    check(block.get("Id") == "s0-cpu0", "resource block")
+
+
+def test_sushy(dhpd):
+    try:
+        import sushy
+    except ImportError:
+        raise Skip("python3-sushy is not installed")
+    warnings.simplefilter("ignore")
+    cafile = os.path.join(dhpd.state_dir, "tls", "cert.pem")
+    s = sushy.Sushy("https://127.0.0.1:%d/redfish/v1" % dhpd.port, username="admin",
+                    password=dhpd.password, verify=cafile)
+    systems = s.get_system_collection()
+    check(len(systems.members_identities) == 1, "one system")
+    web = s.get_system(systems.members_identities[0])
+    check(web.identity == "web", "system id %s" % web.identity)
+    comp = s.get_composition_service()
+    blocks = comp.resource_blocks
+    check(len(blocks.members_identities) == 52, "52 resource blocks")
+    block = blocks.get_member("/redfish/v1/CompositionService/ResourceBlocks/s0-cpu0")
+    check(block.identity == "s0-cpu0", "resource block id")
+    zones = comp.resource_zones
+    check(len(zones.members_identities) == 1, "one zone")
+
+
+def main():
+    try:
+        dhpd = Dhpd(build).start()
+    except Skip as s:
+        for name in ("redfishtool basic", "redfishtool session", "sushy"):
+            results.skip(name, str(s))
+        results.done()
+    try:
+        status, _, _ = dhpd.request("POST", "/redfish/v1/Systems", {
+            "Name": "web",
+            "Links": {"ResourceBlocks": [
+                {"@odata.id": "/redfish/v1/CompositionService/ResourceBlocks/s0-cpu0"},
+                {"@odata.id": "/redfish/v1/CompositionService/ResourceBlocks/s0-mem0"}]},
+            "Oem": {"Dhp": {"OsProfile": "linux"}}})
+        if status != 201:
+            for name in ("redfishtool basic", "redfishtool session", "sushy"):
+                results.skip(name, "creating a partition answered %d" % status)
+            return
+        results.case("redfishtool basic", test_redfishtool, dhpd, "Basic")
+        results.case("redfishtool session", test_redfishtool, dhpd, "Session")
+        results.case("sushy", test_sushy, dhpd)
+    finally:
+        dhpd.cleanup()
+
+
+main()
+results.done()
