@@ -70,6 +70,16 @@ int api_stream_write(struct api_stream *stream, const char *data, size_t len);
 void api_stream_on_close(struct api_stream *stream, void (*fn)(void *ctx), void *ctx);
 /* End a stream from the server's side. */
 void api_stream_close(struct api_stream *stream);
+/*
+ * Called each time everything queued has been handed to the connection, so
+ * a long backlog (an SSE replay) is written a page at a time instead of all
+ * at once. It may call api_stream_write().
+ */
+void api_stream_on_drain(struct api_stream *stream, void (*fn)(void *ctx), void *ctx);
+/* Bytes queued and not yet handed to the connection. */
+size_t api_stream_queued(const struct api_stream *stream);
+
+#define API_HAS_RAW_BODY 1	/* struct api_response has raw_body */
 
 struct api_header {
 	char name[32];
@@ -81,6 +91,11 @@ struct api_header {
 struct api_response {
 	unsigned status;
 	json_t *body;			/* owned: the HTTP layer sends and frees it */
+	/* A body that is not JSON ($metadata's XML), sent when body is NULL:
+	 * NUL-terminated and borrowed (static: it must outlive the request),
+	 * with its Content-Type. */
+	const char *raw_body;
+	const char *raw_type;
 	struct api_header headers[API_MAX_HEADERS];	/* Location, ETag, Allow, ... */
 	unsigned n_headers;
 	/* A streamed response (SSE): the HTTP layer keeps the connection
@@ -101,10 +116,38 @@ struct api_route {
 	uint32_t privilege;		/* AUTH_PRIV_*, or 0: no authentication */
 };
 
+/*
+ * The service (dhpd makes one). The engine takes its listener in its
+ * config, so the service comes first: make it with core NULL, put
+ * api_core_listener() in the engine's config, then api_set_core(). auth and
+ * loop are borrowed and must outlive it; limits is copied (NULL: the
+ * defaults). Caller frees with api_free(), after the HTTP server
+ * (http_free) and the engine.
+ */
+int api_new(struct dhp_core *core, struct auth *auth, const struct api_limits *limits,
+	    struct dhp_loop *loop, struct api **ret_api, struct dhp_error *err);
+void api_free(struct api *api);
+struct dhp_core_listener api_core_listener(struct api *api);
+void api_set_core(struct api *api, struct dhp_core *core);
+/* The defaults of struct api_limits (docs/dhpd.md). */
+void api_limits_default(struct api_limits *limits);
+
+enum api_state {
+	API_RECOVERING,		/* the engine recovers: 503 but for unauthenticated routes */
+	API_READY,
+	API_STOPPING,		/* dhpd stops: 503 but for unauthenticated routes */
+};
+void api_set_state(struct api *api, enum api_state state);
+enum api_state api_get_state(const struct api *api);
+
 /* The service's context, for handlers. */
 struct dhp_core *api_core(struct api *api);
 struct auth *api_auth(struct api *api);
 const struct api_limits *api_get_limits(struct api *api);
+struct dhp_loop *api_loop(struct api *api);
+/* Seconds of the monotonic clock every auth_* call of the service uses
+ * (sessions must be created and checked on the same clock). */
+uint64_t api_now_s(struct api *api);
 
 /* Add a header to a response (silently dropped beyond API_MAX_HEADERS). */
 __attribute__((format(printf, 3, 4)))
@@ -126,7 +169,8 @@ void api_error_from(struct api_response *res, const struct dhp_error *err);
 /* A success body: res takes body, status 200 (or as given). */
 void api_ok(struct api_response *res, unsigned status, json_t *body);
 
-/* The ETag of a JSON body: a hash of its canonical serialisation. */
+/* The ETag of a JSON body: W/"<16 hex digits>", a hash of its canonical
+ * form (keys sorted), so the same state always has the same ETag. */
 void api_etag(const json_t *body, char *buf, size_t len);
 
 /* Route tables of the resource files, each ending with a NULL pattern. */

@@ -9,6 +9,7 @@
  * Repeated failed logins lock an account for a while.
  *
  * Times are passed in (seconds of a monotonic clock) so tests control them.
+ * docs/auth.md describes the file, the roles and the rules.
  */
 #ifndef DHP_API_AUTH_H
 #define DHP_API_AUTH_H
@@ -43,6 +44,8 @@ unsigned auth_privilege_names(uint32_t mask, const char **names, unsigned max);
 #define AUTH_USER_MAX 64
 #define AUTH_TOKEN_LEN 64	/* hex characters of a session token */
 #define AUTH_SESSION_ID_MAX 24
+#define AUTH_PASSWORD_MIN 8	/* bytes */
+#define AUTH_PASSWORD_MAX 127
 
 /* Who is making a request. */
 struct auth_principal {
@@ -67,10 +70,18 @@ struct auth;
 int auth_new(const struct auth_config *config, struct auth **ret_auth, struct dhp_error *err);
 void auth_free(struct auth *auth);
 
+/* The configuration in effect, defaults filled in (accounts_path is
+ * auth's own copy, valid until auth_free). */
+void auth_get_config(const struct auth *auth, struct auth_config *ret_config);
+
 /*
- * Accounts. Names: 1..63 of [A-Za-z0-9._-]; passwords: 8..127 bytes.
+ * Accounts. Names: 1..63 of [A-Za-z0-9._-], starting with a letter or a
+ * digit (names are URI segments: no "." or ".."); passwords: 8..127 bytes.
  * -EINVAL bad input, -EEXIST, -ENOENT, -EIO when the file cannot be written
- * (nothing changes then).
+ * (nothing changes then), -EBUSY when the change would leave no enabled
+ * Administrator (deleting, demoting or disabling the last one). Deleting or
+ * disabling an account ends its sessions; setting a password clears its
+ * lockout.
  */
 int auth_account_create(struct auth *auth, const char *user, const char *password,
 			enum auth_role role, struct dhp_error *err);

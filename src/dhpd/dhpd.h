@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dhpd: the daemon. Shared by its files: options.c (command line and
+ * config file), state.c (state directory, lock, admin account), tls.c
+ * (the certificate), main.c (start-up, loop, shutdown). docs/dhpd.md is
+ * its manual.
+ */
+#ifndef DHP_DHPD_DHPD_H
+#define DHP_DHPD_DHPD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "common/error.h"
+
+#define DHPD_VERSION "0.1.0"
+#define DHPD_PATH_MAX 4096
+#define DHPD_DEFAULT_LISTEN "127.0.0.1:8443"
+#define DHPD_DEFAULT_STATE_DIR "/var/lib/dhp"
+#define DHPD_DEFAULT_SERVER "sim:topologies/demo"
+#define DHPD_DEFAULT_LATENCY_MS 40u
+
+struct dhpd_options {
+	char listen[128];
+	char state_dir[DHPD_PATH_MAX];
+	char server[DHPD_PATH_MAX];		/* "sim:TOPOLOGY" */
+	char config[DHPD_PATH_MAX];
+	char admin_password_file[DHPD_PATH_MAX];
+	char sim_faults[1024];
+	bool no_tls;
+	uint32_t phase_deadline_ms;		/* 0: the engine's default */
+	uint32_t sim_latency_ms;
+	uint32_t session_timeout_s;		/* 0: auth's default */
+	uint32_t hash_iterations;		/* 0: auth's default */
+	struct api_limits limits;
+	/* Parsed from listen. */
+	char address[64];
+	uint16_t port;
+};
+
+enum dhpd_parse {
+	DHPD_RUN,		/* options ready */
+	DHPD_EXIT_OK,		/* --help or --version printed */
+};
+
+/*
+ * The command line, then the config file (--config) for what the command
+ * line did not say. Returns enum dhpd_parse, or -EINVAL with err set.
+ */
+int dhpd_options_parse(int argc, char **argv, struct dhpd_options *opt, struct dhp_error *err);
+
+/* Logging: "dhpd: ..." on stderr, once, lowercase (STYLE.md 7). */
+__attribute__((format(printf, 1, 2)))
+void dhpd_log(const char *fmt, ...);
+/* An error and its resolution, as STYLE.md says programs print them. */
+void dhpd_log_error(const struct dhp_error *err);
+
+/* "DIR/NAME" into buf; -ENAMETOOLONG. */
+int dhpd_path(char *buf, size_t len, const char *dir, const char *name, struct dhp_error *err);
+
+/* state.c */
+/* mkdir -p DIR (0700), and an exclusive lock on DIR/dhpd.lock: *ret_fd. */
+int dhpd_state_open(const char *dir, int *ret_fd, struct dhp_error *err);
+struct auth;
+/* An accounts file without accounts gets "admin" (Administrator), with the
+ * password of password_file or a generated one in DIR/admin-password. */
+int dhpd_state_admin(struct auth *auth, const char *dir, const char *password_file,
+		     struct dhp_error *err);
+/* Write len bytes to path atomically (temporary file, fsync, rename),
+ * mode 0600. */
+int dhpd_write_file(const char *path, const void *data, size_t len, struct dhp_error *err);
+/* Read a whole small file (at most max bytes) as a string; caller frees. */
+int dhpd_read_file(const char *path, size_t max, char **ret_text, struct dhp_error *err);
+
+/* tls.c */
+/* DIR/tls/cert.pem and key.pem, made (self-signed) if missing. Caller
+ * frees both strings. */
+int dhpd_tls_material(const char *dir, char **ret_cert, char **ret_key, struct dhp_error *err);
+
+#endif

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dhpd: the daemon. One libuv loop runs everything: the engine's timers
+ * (uvloop.c), the simulated hardware's answers, HTTP (api/http.c), signals.
+ *
+ * Start-up order, each step needing the ones before it:
+ *   options → state directory + lock → TLS material → accounts (+ admin)
+ *   → topology → store → backend → API service → engine (its listener is
+ *   the service) → HTTP listen (requests that need the engine get 503
+ *   until recovery is done) → recovery → "dhpd: ready on URL" on stderr.
+ * Listening comes before recovery so that a busy port fails fast, before
+ * any work, and clients see 503 rather than a refused connection while a
+ * long recovery runs.
+ *
+ * Stopping (SIGTERM, SIGINT): stop accepting connections, answer 503 on
+ * open ones, give operations in flight up to 10 s to end (a second signal
+ * cuts it short; what is left is recovered at the next start, as after a
+ * crash), end the event streams and connections, free everything in
+ * reverse order, exit 0. SIGKILL is a crash: the next start recovers.
+ */
+#include "dhpd/dhpd.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "api/http.h"
+#include "backend/sim/sim.h"
+#include "dhpd/uvloop.h"
+#include "model/topology.h"
+
+#define STOP_GRACE_MS 10000u	/* for operations in flight */
+#define STREAMS_GRACE_MS 2000u	/* for event streams to send their end */
+#define STOP_POLL_MS 50u
+
+struct dhpd {
+	struct dhpd_options opt;
+	uv_loop_t uv;
+	struct dhp_loop *loop;
+	int lock_fd;
+	char *cert_pem, *key_pem;
+	struct auth *auth;
+	struct dhp_server *server;
+	struct dhp_store *store;
+	struct dhp_backend *backend;
+	struct api *api;
+	struct dhp_core *core;
+	struct http_server *http;
+	uv_signal_t sigterm, sigint;
+	uv_timer_t stop_timer;
+	uint64_t stop_deadline;
+	bool stopping;
+	bool ending_streams;
+	bool handles_closed;
+	int exit_code;
+};
+
+/* ---- start-up ---- */
+
+static int open_auth(struct dhpd *d, struct dhp_error *err)
+{
+	char path[DHPD_PATH_MAX];
+	struct auth_config cfg = {
+		.accounts_path = path, .max_sessions = d->opt.limits.max_sessions,
+		.session_timeout_s = d->opt.session_timeout_s,
+		.hash_iterations = d->opt.hash_iterations,
+	};
+	int r = dhpd_path(path, sizeof(path), d->opt.state_dir, "accounts.json", err);
+
+	if (!r)
+		r = auth_new(&cfg, &d->auth, err);
+	if (!r)
+		r = dhpd_state_admin(d->auth, d->opt.state_dir, d->opt.admin_password_file, err);
+	return r;
+}
+
+static int open_backend(struct dhpd *d, struct dhp_error *err)
+{
+	const char *topology = d->opt.server + 4;
+	char path[DHPD_PATH_MAX];
+	int r;
+
+	if (strncmp(d->opt.server, "sim:", 4) || !*topology) {
+		dhp_error_set(err, -EINVAL, "unknown server \"%s\"", d->opt.server);
+		return dhp_error_resolve(err, "use --server sim:TOPOLOGY (docs/topology.md)");
+	}
+	r = dhp_topology_load(topology, &d->server, err);
+	if (!r)
+		r = dhpd_path(path, sizeof(path), d->opt.state_dir, "state.db", err);
+	if (!r)
+		r = dhp_store_open(path, &d->store, err);
+	if (!r)
+		r = dhpd_path(path, sizeof(path), d->opt.state_dir, "sim-hw", err);
+	if (!r)
+		r = dhp_sim_new(d->server, d->loop, path, &d->backend, err);
+	if (r < 0)
+		return r;
+	dhp_sim_set_latency(d->backend, d->opt.sim_latency_ms);
+	if (d->opt.sim_faults[0])
+		r = dhp_sim_faults_configure(d->backend, d->opt.sim_faults, err);
+	return r;
+}
+
+static int open_engine(struct dhpd *d, struct dhp_error *err)
+{
+	struct dhp_core_config cfg = {
+		.server = d->server, .store = d->store, .backend = d->backend, .loop = d->loop,
+		.phase_deadline_ms = d->opt.phase_deadline_ms,
+	};
+	int r = api_new(NULL, d->auth, &d->opt.limits, d->loop, &d->api, err);
+
+	if (r < 0)
+		return r;
+	cfg.listener = api_core_listener(d->api);
+	r = dhp_core_new(&cfg, &d->core, err);
+	if (r < 0)
+		return r;
+	api_set_core(d->api, d->core);
+	return 0;
+}
+
+/* MHD's own diagnostics, as dhpd's lines. */
+static void http_log(void *ctx, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	(void)ctx;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strcspn(line, "\n");
+	line[n] = '\0';
+	if (line[0] >= 'A' && line[0] <= 'Z')
+		line[0] = (char)(line[0] - 'A' + 'a');
+	dhpd_log("http: %s", line);
+}
+
+static int start_http(struct dhpd *d, struct dhp_error *err)
+{
+	struct http_config cfg = {
+		.address = d->opt.address, .port = d->opt.port, .log = http_log,
+		.cert_pem = d->opt.no_tls ? NULL : d->cert_pem,
+		.key_pem = d->opt.no_tls ? NULL : d->key_pem,
+	};
+
+	return http_new(d->api, &d->uv, &cfg, &d->http, err);
+}
+
+static void begin_stop(struct dhpd *d, int exit_code);
+static void finish(struct dhpd *d);
+
+static void on_recovered(void *ctx, int rc, const struct dhp_error *err)
+{
+	struct dhpd *d = ctx;
+	bool v6 = strchr(d->opt.address, ':') != NULL;
+
+	if (rc < 0) {
+		if (err)
+			dhpd_log_error(err);
+		dhpd_log("recovery of %s failed", d->opt.state_dir);
+		d->exit_code = 1;
+		finish(d);	/* the engine cannot take requests: nothing to wait for */
+		return;
+	}
+	if (d->stopping)
+		return;		/* a signal came during recovery */
+	api_set_state(d->api, API_READY);
+	dhpd_log("ready on %s://%s%s%s:%u", d->opt.no_tls ? "http" : "https", v6 ? "[" : "",
+		 d->opt.address, v6 ? "]" : "", http_port(d->http));
+}
+
+/* ---- stopping ---- */
+
+/* dhpd's own handles and the HTTP server: what keeps the loop going. */
+static void close_handles(struct dhpd *d)
+{
+	if (d->handles_closed)
+		return;
+	d->handles_closed = true;
+	uv_close((uv_handle_t *)&d->stop_timer, NULL);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	http_free(d->http);	/* ends the event streams */
+	d->http = NULL;
+}
+
+static void finish(struct dhpd *d)
+{
+	close_handles(d);
+	uv_stop(&d->uv);	/* the engine's timers may still be armed */
+}
+
+/* First operations in flight end (or the grace runs out), then the event
+ * streams: they tell of those operations' last events. */
+static void stop_poll(uv_timer_t *t)
+{
+	struct dhpd *d = t->data;
+	uint64_t now = uv_now(&d->uv);
+
+	if (!d->ending_streams) {
+		if (!dhp_core_idle(d->core) && now < d->stop_deadline)
+			return;
+		if (!dhp_core_idle(d->core))
+			dhpd_log("operations still running after %u s: stopping anyway; "
+				 "the next start recovers them", STOP_GRACE_MS / 1000);
+		d->ending_streams = true;
+		d->stop_deadline = now + STREAMS_GRACE_MS;
+	}
+	if (!d->http || !http_end_streams(d->http) || now >= d->stop_deadline)
+		finish(d);
+}
+
+static void begin_stop(struct dhpd *d, int exit_code)
+{
+	if (d->stopping) {
+		finish(d);	/* asked twice: at once */
+		return;
+	}
+	d->stopping = true;
+	d->exit_code = exit_code;
+	dhpd_log("stopping");
+	if (d->http)
+		http_quiesce(d->http);
+	api_set_state(d->api, API_STOPPING);
+	d->stop_deadline = uv_now(&d->uv) + STOP_GRACE_MS;
+	uv_timer_start(&d->stop_timer, stop_poll, 0, STOP_POLL_MS);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	(void)signum;
+	begin_stop(s->data, 0);
+}
+
+/* ---- main ---- */
+
+/* 1,000 event streams need more descriptors than the usual soft limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int start(struct dhpd *d, struct dhp_error *err)
+{
+	int r = dhpd_state_open(d->opt.state_dir, &d->lock_fd, err);
+
+	if (!r && !d->opt.no_tls)
+		r = dhpd_tls_material(d->opt.state_dir, &d->cert_pem, &d->key_pem, err);
+	if (!r)
+		r = open_auth(d, err);
+	if (!r)
+		r = open_backend(d, err);
+	if (!r)
+		r = open_engine(d, err);
+	if (!r)
+		r = start_http(d, err);
+	if (!r)
+		r = dhp_core_recover(d->core, on_recovered, d);
+	return r;
+}
+
+static void init_handles(struct dhpd *d)
+{
+	uv_signal_init(&d->uv, &d->sigterm);
+	uv_signal_init(&d->uv, &d->sigint);
+	uv_timer_init(&d->uv, &d->stop_timer);
+	d->sigterm.data = d->sigint.data = d->stop_timer.data = d;
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+}
+
+/* In reverse order of start(); the loop runs once more for libuv's close
+ * callbacks (timers, HTTP handles) before it is closed. */
+static void stop(struct dhpd *d)
+{
+	close_handles(d);
+	dhp_core_free(d->core);
+	api_free(d->api);
+	dhp_backend_free(d->backend);
+	dhp_store_close(d->store);
+	dhp_server_free(d->server);
+	auth_free(d->auth);
+	uvloop_free(d->loop);
+	uv_run(&d->uv, UV_RUN_DEFAULT);
+	uv_loop_close(&d->uv);
+	free(d->cert_pem);
+	free(d->key_pem);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);	/* and the lock with it */
+}
+
+int main(int argc, char **argv)
+{
+	static struct dhpd d = { .lock_fd = -1 };
+	struct dhp_error err = { 0 };
+	int r = dhpd_options_parse(argc, argv, &d.opt, &err);
+
+	if (r < 0) {
+		dhpd_log_error(&err);
+		return 2;
+	}
+	if (r == DHPD_EXIT_OK)
+		return 0;
+	signal(SIGPIPE, SIG_IGN);	/* a client gone mid-write is an error, not a death */
+	raise_fd_limit();
+	uv_loop_init(&d.uv);
+	init_handles(&d);
+	d.loop = uvloop_new(&d.uv);
+	r = d.loop ? start(&d, &err) : dhp_error_set(&err, -ENOMEM, "out of memory");
+	if (r < 0) {
+		dhpd_log_error(&err);
+		d.exit_code = 1;
+	} else {
+		uv_run(&d.uv, UV_RUN_DEFAULT);
+	}
+	stop(&d);
+	return d.exit_code;
+}
