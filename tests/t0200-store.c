@@ -423,6 +423,67 @@ static void test_event_seq(void)
 	close_all(store, server);
 }
 
+/* A store of schema version 1 is migrated: its data stays, the index of
+ * version 2 appears. */
+static void test_migration_1_to_2(void)
+{
+	const char *path = "v1.db";
+	struct dhp_error err = { 0 };
+	struct dhp_server *server;
+	struct dhp_store *store;
+	struct dhp_event ev = event_make("kept"), *got = NULL;
+	size_t n = 0;
+
+	store = open_loaded(path, &server, NULL);
+	CHECK_INT(dhp_store_append_event(store, &ev, &err), 0);
+	CHECK_INT(dhp_store_commit(store, true, &err), 0);
+	close_all(store, server);
+	raw_exec(path, "DROP INDEX events_op; PRAGMA user_version = 1");
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_op'"), 0);
+
+	store = open_loaded(path, &server, NULL);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 2);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_op'"), 1);
+	CHECK_INT(dhp_store_op_events(store, 7, 0, 10, &got, &n, &err), 0);
+	CHECK_INT(n, 1);
+	if (n)
+		CHECK_STR(got[0].text, "kept");
+	free(got);
+	close_all(store, server);
+}
+
+/* The events of one operation, in order, paged. */
+static void test_op_events(void)
+{
+	struct dhp_error err = { 0 };
+	struct dhp_server *server;
+	struct dhp_store *store;
+	struct dhp_event ev, *got = NULL;
+	size_t n = 0;
+
+	store = open_loaded("opev.db", &server, NULL);
+	for (int i = 0; i < 9; i++) {
+		ev = event_make(i % 3 ? "other" : "mine");
+		ev.op = i % 3 ? 8 : 7;
+		CHECK_INT(dhp_store_append_event(store, &ev, &err), 0);
+	}
+	CHECK_INT(dhp_store_commit(store, false, &err), 0);
+	CHECK_INT(dhp_store_op_events(store, 7, 0, 2, &got, &n, &err), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK(got[0].seq < got[1].seq && got[0].op == 7 && got[1].op == 7);
+		ev.seq = got[1].seq;
+	}
+	free(got);
+	CHECK_INT(dhp_store_op_events(store, 7, ev.seq, 10, &got, &n, &err), 0);
+	CHECK_INT(n, 1);
+	free(got);
+	CHECK_INT(dhp_store_op_events(store, 99, 0, 10, &got, &n, &err), 0);
+	CHECK_INT(n, 0);
+	free(got);
+	close_all(store, server);
+}
+
 static void test_digest_mismatch(void)
 {
 	struct dhp_store_counters counters;
@@ -457,7 +518,7 @@ static void test_newer_version(void)
 
 	store = open_loaded("newer.db", &server, NULL);
 	close_all(store, server);
-	CHECK_INT(raw_int(path, "PRAGMA user_version"), 1);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 2);
 	raw_exec(path, "PRAGMA user_version = 99");
 	store = NULL;
 	CHECK_INT(dhp_store_open(path, &store, &err), -EPROTONOSUPPORT);
@@ -817,6 +878,8 @@ static void run_cases(void)
 	RUN(test_committed_survives);
 	RUN(test_durable_commit_syncs);
 	RUN(test_event_seq);
+	RUN(test_migration_1_to_2);
+	RUN(test_op_events);
 	RUN(test_digest_mismatch);
 	RUN(test_newer_version);
 	RUN(test_unfinished_ops);

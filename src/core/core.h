@@ -117,6 +117,11 @@ struct dhp_store *dhp_core_store(struct dhp_core *core);
 int dhp_core_check_invariants(struct dhp_core *core, const struct dhp_backend_view *view,
 			      struct dhp_error *err);
 
+/* The phases of an operation kind (docs/engine.md): how many, and the
+ * name of the i-th ("?" out of range). op->phase counts those done. */
+unsigned dhp_core_phase_count(enum dhp_op_kind kind);
+const char *dhp_core_phase_name(enum dhp_op_kind kind, unsigned i);
+
 const char *dhp_verb_name(enum dhp_verb verb);
 int dhp_verb_parse(const char *name, enum dhp_verb *ret_verb);
 

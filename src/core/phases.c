@@ -299,3 +299,17 @@ unsigned op_commit_phase(const struct op_desc *desc)
 			return i;
 	return desc->n_phases;
 }
+
+unsigned dhp_core_phase_count(enum dhp_op_kind kind)
+{
+	const struct op_desc *desc = op_desc(kind);
+
+	return desc ? desc->n_phases : 0;
+}
+
+const char *dhp_core_phase_name(enum dhp_op_kind kind, unsigned i)
+{
+	const struct op_desc *desc = op_desc(kind);
+
+	return desc && i < desc->n_phases ? desc->phases[i].name : "?";
+}

@@ -88,6 +88,11 @@ int dhp_store_list_ops(struct dhp_store *store, const struct dhp_server *server,
 int dhp_store_events(struct dhp_store *store, uint64_t after_seq, size_t max,
 		     struct dhp_event **ret_events, size_t *ret_n, struct dhp_error *err);
 
+/* The events of one operation with seq > after_seq, oldest first, at most
+ * max. Caller frees *ret_events with free(). */
+int dhp_store_op_events(struct dhp_store *store, uint64_t op, uint64_t after_seq, size_t max,
+			struct dhp_event **ret_events, size_t *ret_n, struct dhp_error *err);
+
 /* Highest event number written, 0 when none. */
 uint64_t dhp_store_last_event(struct dhp_store *store);
 

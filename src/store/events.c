@@ -55,20 +55,14 @@ static int event_from_row(sqlite3_stmt *st, struct dhp_event *ev, struct dhp_err
 	return 0;
 }
 
-int dhp_store_events(struct dhp_store *store, uint64_t after_seq, size_t max,
-		     struct dhp_event **ret_events, size_t *ret_n, struct dhp_error *err)
+/* The rows of a prepared query of events, bound by the caller. */
+static int read_events(struct dhp_store *store, sqlite3_stmt *st, struct dhp_event **ret_events,
+		       size_t *ret_n, struct dhp_error *err)
 {
 	struct dhp_event *events = NULL, *ev;
 	size_t n = 0, cap = 0;
-	STORE_ONCE(st);
-	int rc = SQLITE_DONE, r;
+	int rc = SQLITE_DONE, r = 0;
 
-	r = store_prepare(store, "SELECT seq, time_ms, kind, op, partition, unit, text"
-			  " FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2", &st, err);
-	if (r)
-		return r;
-	sqlite3_bind_int64(st, 1, after_seq > INT64_MAX ? INT64_MAX : (int64_t)after_seq);
-	sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
 	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ev = store_grow((void **)&events, &n, &cap, sizeof(*events));
 		r = ev ? event_from_row(st, ev, err)
@@ -83,6 +77,41 @@ int dhp_store_events(struct dhp_store *store, uint64_t after_seq, size_t max,
 	*ret_events = events;
 	*ret_n = n;
 	return 0;
+}
+
+static int64_t clamp(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+int dhp_store_events(struct dhp_store *store, uint64_t after_seq, size_t max,
+		     struct dhp_event **ret_events, size_t *ret_n, struct dhp_error *err)
+{
+	STORE_ONCE(st);
+	int r = store_prepare(store, "SELECT seq, time_ms, kind, op, partition, unit, text"
+			      " FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2", &st, err);
+
+	if (r)
+		return r;
+	sqlite3_bind_int64(st, 1, clamp(after_seq));
+	sqlite3_bind_int64(st, 2, clamp(max));
+	return read_events(store, st, ret_events, ret_n, err);
+}
+
+int dhp_store_op_events(struct dhp_store *store, uint64_t op, uint64_t after_seq, size_t max,
+			struct dhp_event **ret_events, size_t *ret_n, struct dhp_error *err)
+{
+	STORE_ONCE(st);
+	int r = store_prepare(store, "SELECT seq, time_ms, kind, op, partition, unit, text"
+			      " FROM events WHERE op = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+			      &st, err);
+
+	if (r)
+		return r;
+	sqlite3_bind_int64(st, 1, clamp(op));
+	sqlite3_bind_int64(st, 2, clamp(after_seq));
+	sqlite3_bind_int64(st, 3, clamp(max));
+	return read_events(store, st, ret_events, ret_n, err);
 }
 
 uint64_t dhp_store_last_event(struct dhp_store *store)

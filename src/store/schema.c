@@ -71,6 +71,8 @@ static const char *const migrations[] = {
 	"	unit TEXT NOT NULL,"
 	"	text TEXT NOT NULL"
 	");",
+	/* 2: a task's messages are its operation's events. */
+	"CREATE INDEX events_op ON events (op, seq);",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -6,14 +6,6 @@
  * TaskCompletedOK, TaskCompletedWarning (a notice after the commit failed)
  * or TaskAborted at its end. Message is dhp's own text for the event,
  * which says more than the registry's.
- *
- * The store has no per-operation query for events, and reading every
- * event is too slow for a long history. Events are numbered in the order
- * they are written and stamped with the wall clock, so the operation's
- * first event is found by a binary search on time (one single-row query a
- * step) and the scan ends a little after the operation did. A clock step
- * larger than CLOCK_SLACK_MS could hide messages: a store call by
- * operation would remove the guesswork (proposed in the report).
  */
 #include "api/resources/resources.h"
 
@@ -23,47 +15,14 @@
 
 #define EVENTS_PAGE	128
 #define MESSAGES_MAX	256	/* beyond, only the outcome is kept */
-#define SCAN_MAX	65536	/* events read for one task, at most */
-#define CLOCK_SLACK_MS	5000
-
-/* Phases of each kind of operation, for PercentComplete. Mirrors
- * src/core/phases.c, which the API cannot see (a core accessor is
- * proposed in the report). */
-static const unsigned kind_phases[DHP_OP_KIND_MAX] = {
-	[DHP_OP_CREATE] = 1, [DHP_OP_DELETE] = 1, [DHP_OP_START] = 3, [DHP_OP_STOP] = 3,
-	[DHP_OP_RESTART] = 5, [DHP_OP_ASSIGN] = 1, [DHP_OP_UNASSIGN] = 1,
-	[DHP_OP_HOT_ADD] = 6, [DHP_OP_HOT_REMOVE] = 6, [DHP_OP_HOT_REPLACE] = 6,
-	[DHP_OP_POWER_ON] = 2, [DHP_OP_POWER_OFF] = 2,
-};
 
 static unsigned phase_percent(const struct dhp_op *op, unsigned done)
 {
-	unsigned n = (unsigned)op->kind < DHP_OP_KIND_MAX ? kind_phases[op->kind] : 0;
+	unsigned n = dhp_core_phase_count(op->kind);
 
 	if (!n)
 		return 0;
 	return done >= n ? 100 : 100 * done / n;
-}
-
-/* Everything before the number returned is older than t. */
-static uint64_t seq_before(struct dhp_store *store, uint64_t t)
-{
-	uint64_t lo = 0, hi = dhp_store_last_event(store);
-
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-		struct dhp_event *ev = NULL;
-		size_t n = 0;
-
-		if (dhp_store_events(store, mid, 1, &ev, &n, NULL) < 0 || !n)
-			hi = mid;
-		else if (ev[0].time_ms < t)
-			lo = ev[0].seq;
-		else
-			hi = mid;
-		free(ev);
-	}
-	return lo;
 }
 
 struct scan {
@@ -122,31 +81,23 @@ static void add_message(struct scan *s, const struct dhp_event *ev)
 static void scan_events(struct api *api, struct scan *s)
 {
 	struct dhp_store *store = dhp_core_store(api_core(api));
-	const struct dhp_op *op = s->op;
-	bool final = dhp_op_state_final(op->state);
-	uint64_t after = seq_before(store, op->created_ms > CLOCK_SLACK_MS
-					   ? op->created_ms - CLOCK_SLACK_MS : 0);
-	size_t scanned = 0;
-	bool done = false;
+	uint64_t after = 0;
 
-	while (!done && scanned < SCAN_MAX) {
+	for (;;) {
 		struct dhp_event *evs = NULL;
 		size_t n = 0;
 
-		if (dhp_store_events(store, after, EVENTS_PAGE, &evs, &n, NULL) < 0 || !n) {
+		if (dhp_store_op_events(store, s->op->id, after, EVENTS_PAGE, &evs, &n, NULL) < 0 ||
+		    !n) {
 			free(evs);
-			break;
+			return;
 		}
-		for (size_t i = 0; i < n && !done; i++) {
-			after = evs[i].seq;
-			if (final && evs[i].time_ms > op->ended_ms + CLOCK_SLACK_MS)
-				done = true;
-			else if (evs[i].op == op->id)
-				add_message(s, &evs[i]);
-		}
+		for (size_t i = 0; i < n; i++)
+			add_message(s, &evs[i]);
+		after = evs[n - 1].seq;
 		free(evs);
-		scanned += n;
-		done |= n < EVENTS_PAGE;
+		if (n < EVENTS_PAGE)
+			return;
 	}
 }
 
