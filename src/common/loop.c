@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The built-in event loop: a binary heap of timers ordered by due time and
+ * The built-in event loop: poll() over the watched descriptors, and a
+ * binary heap of timers ordered by due time and
  * then by arming order, so timers armed for the same instant run in the
  * order they were armed (the engine relies on that for fairness).
  * Cancelled timers stay in the heap, marked, and are freed when they reach
@@ -8,6 +9,7 @@
  */
 #include "common/loop.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -19,8 +21,19 @@ struct dhp_timer {
 	bool cancelled;
 };
 
+struct dhp_io {
+	int fd;
+	unsigned events;
+	dhp_io_fn fn;
+	void *arg;
+	bool cancelled;
+	struct dhp_io *next;
+};
+
 struct builtin_loop {
 	struct dhp_loop base;
+	struct dhp_io *ios;		/* cancelled ones are freed after a dispatch */
+	unsigned n_ios;
 	bool virtual_time;
 	bool stopped;
 	uint64_t virtual_now;
@@ -135,10 +148,42 @@ static void builtin_timer_cancel(struct dhp_loop *loop, struct dhp_timer *t)
 	}
 }
 
+static struct dhp_io *builtin_io_add(struct dhp_loop *loop, int fd, unsigned events,
+				     dhp_io_fn fn, void *arg)
+{
+	struct builtin_loop *l = to_builtin(loop);
+	struct dhp_io *io = calloc(1, sizeof(*io));
+
+	if (!io)
+		return NULL;
+	*io = (struct dhp_io){ .fd = fd, .events = events, .fn = fn, .arg = arg, .next = l->ios };
+	l->ios = io;
+	l->n_ios++;
+	return io;
+}
+
+static void builtin_io_modify(struct dhp_loop *loop, struct dhp_io *io, unsigned events)
+{
+	(void)loop;
+	io->events = events;
+}
+
+/* Freed after the current dispatch: the caller may be inside io->fn. */
+static void builtin_io_cancel(struct dhp_loop *loop, struct dhp_io *io)
+{
+	if (!io->cancelled) {
+		io->cancelled = true;
+		to_builtin(loop)->n_ios--;
+	}
+}
+
 static const struct dhp_loop_ops builtin_ops = {
 	.now_ms = builtin_now,
 	.timer_add = builtin_timer_add,
 	.timer_cancel = builtin_timer_cancel,
+	.io_add = builtin_io_add,
+	.io_modify = builtin_io_modify,
+	.io_cancel = builtin_io_cancel,
 };
 
 struct dhp_loop *dhp_loop_new(bool virtual_time)
@@ -160,6 +205,12 @@ void dhp_loop_free(struct dhp_loop *loop)
 		return;
 	for (size_t i = 0; i < l->len; i++)
 		free(l->heap[i]);
+	while (l->ios) {
+		struct dhp_io *next = l->ios->next;
+
+		free(l->ios);
+		l->ios = next;
+	}
 	free(l->heap);
 	free(l);
 }
@@ -170,6 +221,59 @@ static void drop_cancelled_top(struct builtin_loop *l)
 		free(heap_pop(l));
 }
 
+static void drop_cancelled_ios(struct builtin_loop *l)
+{
+	for (struct dhp_io **pp = &l->ios; *pp;) {
+		struct dhp_io *io = *pp;
+
+		if (io->cancelled) {
+			*pp = io->next;
+			free(io);
+		} else {
+			pp = &io->next;
+		}
+	}
+}
+
+/* Wait up to timeout_ms (-1: forever) for the watched descriptors and run
+ * the callbacks of those ready; returns how many ran. */
+static unsigned poll_ios(struct builtin_loop *l, int timeout_ms)
+{
+	struct pollfd *fds;
+	struct dhp_io **ios;
+	unsigned n = 0, ran = 0;
+
+	drop_cancelled_ios(l);
+	fds = calloc(l->n_ios, sizeof(*fds));
+	ios = calloc(l->n_ios, sizeof(*ios));
+	if (!fds || !ios)
+		goto out;
+	for (struct dhp_io *io = l->ios; io && n < l->n_ios; io = io->next) {
+		fds[n].fd = io->fd;
+		fds[n].events = (short)((io->events & DHP_IO_READ ? POLLIN : 0) |
+					(io->events & DHP_IO_WRITE ? POLLOUT : 0));
+		ios[n++] = io;
+	}
+	if (poll(fds, n, timeout_ms) <= 0)
+		goto out;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned events = (fds[i].revents & POLLIN ? DHP_IO_READ : 0) |
+				  (fds[i].revents & POLLOUT ? DHP_IO_WRITE : 0) |
+				  (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL) ? DHP_IO_ERROR : 0);
+
+		/* An earlier callback may have cancelled this one. */
+		if (events && !ios[i]->cancelled) {
+			ios[i]->fn(ios[i]->arg, events);
+			ran++;
+		}
+	}
+out:
+	free(fds);
+	free(ios);
+	drop_cancelled_ios(l);
+	return ran;
+}
+
 unsigned dhp_loop_run_once(struct dhp_loop *loop)
 {
 	struct builtin_loop *l = to_builtin(loop);
@@ -177,10 +281,20 @@ unsigned dhp_loop_run_once(struct dhp_loop *loop)
 	uint64_t now;
 
 	drop_cancelled_top(l);
-	if (!l->len)
-		return 0;
 	now = builtin_now(loop);
-	if (l->heap[0]->due > now) {
+	if (l->n_ios) {
+		/* Descriptors make time real: wait for them until the first
+		 * timer is due (a virtual clock then jumps to it). */
+		int timeout = -1;
+
+		if (l->len)
+			timeout = l->heap[0]->due <= now ? 0 :
+				  l->virtual_time ? 0 : (int)(l->heap[0]->due - now);
+		ran += poll_ios(l, timeout);
+		drop_cancelled_top(l);
+		if (l->virtual_time && !ran && l->len && l->heap[0]->due > now)
+			l->virtual_now = l->heap[0]->due;
+	} else if (l->len && l->heap[0]->due > now) {
 		if (l->virtual_time) {
 			l->virtual_now = l->heap[0]->due;
 		} else {
@@ -189,8 +303,10 @@ unsigned dhp_loop_run_once(struct dhp_loop *loop)
 
 			nanosleep(&ts, NULL);
 		}
-		now = builtin_now(loop);
 	}
+	if (!l->len)
+		return ran;
+	now = builtin_now(loop);
 	/* Every timer due by now, including zero-delay ones armed by the
 	 * callbacks themselves (deferred calls run in the same turn). */
 	while (l->len && l->heap[0]->due <= now && !l->stopped) {
@@ -212,7 +328,7 @@ void dhp_loop_run(struct dhp_loop *loop)
 	struct builtin_loop *l = to_builtin(loop);
 
 	l->stopped = false;
-	while (!l->stopped && l->live)
+	while (!l->stopped && (l->live || l->n_ios))
 		dhp_loop_run_once(loop);
 }
 
@@ -223,5 +339,5 @@ void dhp_loop_stop(struct dhp_loop *loop)
 
 unsigned dhp_loop_pending(struct dhp_loop *loop)
 {
-	return to_builtin(loop)->live;
+	return to_builtin(loop)->live + to_builtin(loop)->n_ios;
 }

@@ -103,10 +103,87 @@ static void uvl_timer_cancel(struct dhp_loop *loop, struct dhp_timer *t)
 		timer_finish(t);
 }
 
+/* A watched descriptor: a uv_poll_t, freed in its close callback like a
+ * timer (and counted with them, so the loop outlives both). */
+struct dhp_io {
+	uv_poll_t handle;
+	struct uvloop *loop;
+	dhp_io_fn fn;
+	void *arg;
+	bool done;
+};
+
+static void on_io_closed(uv_handle_t *h)
+{
+	struct dhp_io *io = h->data;
+	struct uvloop *l = io->loop;
+
+	free(io);
+	if (!--l->open && l->freeing)
+		free(l);
+}
+
+static void on_io(uv_poll_t *h, int status, int events)
+{
+	struct dhp_io *io = h->data;
+	unsigned ev = (events & UV_READABLE ? DHP_IO_READ : 0) |
+		      (events & UV_WRITABLE ? DHP_IO_WRITE : 0) |
+		      (status < 0 || (events & UV_DISCONNECT) ? DHP_IO_ERROR : 0);
+
+	if (!io->done)
+		io->fn(io->arg, ev);
+}
+
+static int uv_events(unsigned events)
+{
+	return (events & DHP_IO_READ ? UV_READABLE : 0) | (events & DHP_IO_WRITE ? UV_WRITABLE : 0);
+}
+
+static struct dhp_io *uvl_io_add(struct dhp_loop *loop, int fd, unsigned events,
+				 dhp_io_fn fn, void *arg)
+{
+	struct uvloop *l = to_uvloop(loop);
+	struct dhp_io *io = calloc(1, sizeof(*io));
+
+	if (!io)
+		return NULL;
+	if (uv_poll_init(l->uv, &io->handle, fd) < 0) {
+		free(io);
+		return NULL;
+	}
+	io->loop = l;
+	io->fn = fn;
+	io->arg = arg;
+	io->handle.data = io;
+	l->open++;
+	uv_poll_start(&io->handle, uv_events(events), on_io);
+	return io;
+}
+
+static void uvl_io_modify(struct dhp_loop *loop, struct dhp_io *io, unsigned events)
+{
+	(void)loop;
+	if (!io->done)
+		uv_poll_start(&io->handle, uv_events(events), on_io);
+}
+
+static void uvl_io_cancel(struct dhp_loop *loop, struct dhp_io *io)
+{
+	(void)loop;
+	if (io->done)
+		return;
+	io->done = true;
+	uv_poll_stop(&io->handle);
+	uv_close((uv_handle_t *)&io->handle, on_io_closed);
+}
+
 static const struct dhp_loop_ops uvl_ops = {
 	.now_ms = uvl_now,
 	.timer_add = uvl_timer_add,
 	.timer_cancel = uvl_timer_cancel,
+	.io_add = uvl_io_add,
+	.io_modify = uvl_io_modify,
+	.io_cancel = uvl_io_cancel,
 };
 
 struct dhp_loop *uvloop_new(uv_loop_t *uv)
