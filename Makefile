@@ -9,7 +9,7 @@
 
 CC      ?= cc
 SANITIZE ?=
-PKGS    := sqlite3
+PKGS    := sqlite3 jansson
 API_PKGS := jansson libmicrohttpd libuv gnutls
 CTL_PKGS := libcurl jansson
 
@@ -26,7 +26,7 @@ ifneq ($(DEVELOPER),)
 WARN    += -Werror
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(API_PKGS) $(CTL_PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -ljansson)
 API_LIBS   := $(shell pkg-config --libs $(API_PKGS) 2>/dev/null)
 CTL_LIBS   := $(shell pkg-config --libs $(CTL_PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
@@ -37,7 +37,8 @@ LIBS    := $(PKG_LIBS) -lm
 # The core library: every layer below the programs. Dependencies point one
 # way (common <- model <- core <- store, backends); scripts/check-layers
 # enforces it.
-LIB_SRCS := $(wildcard src/common/*.c src/model/*.c src/core/*.c src/store/*.c src/backend/sim/*.c)
+LIB_SRCS := $(wildcard src/common/*.c src/model/*.c src/core/*.c src/store/*.c src/backend/sim/*.c \
+		      src/backend/qemu/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libdhpcore.a
 
