@@ -351,6 +351,32 @@ static void test_failed_partition(void)
 	tb_destroy(&tb);
 }
 
+/* While the OS takes no part (no agent), online changes are refused at
+ * once; staged ones are still taken; its return lifts the refusal. */
+static void test_os_not_ready(void)
+{
+	struct dhp_error err = { 0 };
+	const char *ids[] = { "s0-cpu1" };
+	struct dhp_request req = {
+		.verb = DHP_VERB_ADD, .partition = "a", .units = ids, .n_units = 1,
+		.on_restart = true,
+	};
+	struct dhp_op op;
+
+	open_demo(DEMO);
+	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-mem0", &err), 0);
+	ok(DHP_VERB_START, "a", NULL);
+	CHECK(partition("a")->os_ready);
+	dhp_sim_set_os_ready(tb.backend, partition("a")->id, false);
+	CHECK(!partition("a")->os_ready);
+	refused(DHP_VERB_ADD, "a", "s0-cpu2", -ENOTCONN, "no agent");
+	CHECK_INT(tb_do_req(&tb, &req, &op, &err), 0);
+	CHECK(op.staged && op.state == DHP_OP_COMPLETED);
+	dhp_sim_set_os_ready(tb.backend, partition("a")->id, true);
+	ok(DHP_VERB_ADD, "a", "s0-cpu2");
+	tb_destroy(&tb);
+}
+
 int main(void)
 {
 	RUN(test_lifecycle);
@@ -363,5 +389,6 @@ int main(void)
 	RUN(test_conflicts);
 	RUN(test_reopen);
 	RUN(test_failed_partition);
+	RUN(test_os_not_ready);
 	return test_done();
 }

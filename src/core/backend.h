@@ -77,6 +77,10 @@ struct dhp_backend_view {
 struct dhp_backend_listener {
 	/* The partition's OS went down (crash, power loss of its units). */
 	void (*partition_failed)(void *ctx, uint32_t partition, const struct dhp_error *why);
+	/* The partition's OS started or stopped taking part in online
+	 * operations (its agent connected, said hello, or went away). A
+	 * partition is taken as ready once its start has completed. */
+	void (*os_ready)(void *ctx, uint32_t partition, bool ready);
 	void *ctx;
 };
 

@@ -33,6 +33,19 @@ static void partition_failed(void *ctx, uint32_t partition, const struct dhp_err
 	core_commit(core, true, NULL);
 }
 
+static void os_ready(void *ctx, uint32_t partition, bool ready)
+{
+	struct dhp_core *core = ctx;
+	struct dhp_partition *p = dhp_server_partition(core->server, partition);
+
+	if (!p || p->os_ready == ready)
+		return;
+	p->os_ready = ready;
+	core_event(core, DHP_EVENT_PARTITION, 0, p->id, NULL, "partition %s: its OS %s", p->name,
+		   ready ? "takes part in online operations" : "no longer answers (no agent)");
+	core_commit(core, false, NULL);
+}
+
 int dhp_core_new(const struct dhp_core_config *config, struct dhp_core **ret_core,
 		 struct dhp_error *err)
 {
@@ -56,7 +69,9 @@ int dhp_core_new(const struct dhp_core_config *config, struct dhp_core **ret_cor
 		free(core);
 		return r;
 	}
-	core->backend->listener = (struct dhp_backend_listener){ partition_failed, core };
+	core->backend->listener = (struct dhp_backend_listener){
+		.partition_failed = partition_failed, .os_ready = os_ready, .ctx = core,
+	};
 	*ret_core = core;
 	return 0;
 }

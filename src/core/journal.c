@@ -93,6 +93,8 @@ void core_set_partition_state(struct dhp_core *core, struct dhp_partition *p,
 	if (!p || p->state == state)
 		return;
 	p->state = state;
+	if (state != DHP_PARTITION_RUNNING)
+		p->os_ready = false;
 	note_store_error(core, dhp_store_put_partition(core->store, p, NULL));
 	core_event(core, DHP_EVENT_PARTITION, 0, p->id, NULL, "partition %s %s%s%s", p->name,
 		   dhp_partition_state_name(state), why ? ": " : "", why ? why : "");

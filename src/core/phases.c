@@ -117,6 +117,8 @@ static int commit_start(struct dhp_core *core, struct dhp_op *op, struct dhp_err
 		}
 	}
 	set_boot_memory(core, op->partition);
+	if (p)
+		p->os_ready = true;	/* the backend answered the boot once it was */
 	core_set_partition_state(core, p, DHP_PARTITION_RUNNING, NULL);
 	return 0;
 }

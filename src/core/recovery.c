@@ -47,6 +47,8 @@ static void mark_down_partitions(struct dhp_core *core)
 		struct dhp_partition *p = dhp_server_partition(core->server,
 							       core->view.partitions[i].id);
 
+		if (p)
+			p->os_ready = core->view.partitions[i].os_ready;
 		if (!p || p->state != DHP_PARTITION_RUNNING || core->view.partitions[i].running)
 			continue;
 		core_event(core, DHP_EVENT_RECOVERY, 0, p->id, NULL,

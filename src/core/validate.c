@@ -104,6 +104,12 @@ static int check_online(struct dhp_core *core, const struct dhp_partition *p,
 			      "cannot change", core->server->name);
 		return dhp_error_resolve(err, "stage the change with apply time on-restart");
 	}
+	if (!p->os_ready) {
+		dhp_error_set(err, -ENOTCONN, "the OS of partition \"%s\" takes no part in online "
+			      "operations (no agent is connected)", p->name);
+		return dhp_error_resolve(err, "stage the change with apply time on-restart, or "
+					 "wait for its agent");
+	}
 	if (!dhp_profile_can(p->profile, action, u->type)) {
 		dhp_error_set(err, -EOPNOTSUPP, "%s cannot %s a %s", p->profile->description,
 			      dhp_online_action_name(action), dhp_unit_type_name(u->type));

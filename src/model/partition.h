@@ -23,6 +23,7 @@ struct dhp_partition {
 	const struct dhp_os_profile *profile;
 	enum dhp_partition_state state;
 	uint64_t busy_op;			/* runtime: operation in progress */
+	bool os_ready;				/* runtime: its OS takes part online */
 };
 
 const char *dhp_partition_state_name(enum dhp_partition_state state);

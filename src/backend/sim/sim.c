@@ -265,6 +265,18 @@ int dhp_sim_new(const struct dhp_server *server, struct dhp_loop *loop,
 	return 0;
 }
 
+void dhp_sim_set_os_ready(struct dhp_backend *be, uint32_t partition, bool ready)
+{
+	struct sim *sim = to_sim(be);
+	struct sim_hw_partition *hp = sim_hw_partition(&sim->hw, partition, 0);
+
+	if (!hp || !hp->running)
+		return;
+	hp->os_ready = ready;
+	if (sim->base.listener.os_ready)
+		sim->base.listener.os_ready(sim->base.listener.ctx, partition, ready);
+}
+
 void dhp_sim_set_latency(struct dhp_backend *be, uint32_t ms)
 {
 	to_sim(be)->latency_ms = ms;

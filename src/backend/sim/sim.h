@@ -17,6 +17,7 @@
 #ifndef DHP_BACKEND_SIM_H
 #define DHP_BACKEND_SIM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -88,6 +89,10 @@ int dhp_sim_fault_parse(const char *spec, struct dhp_sim_fault *ret_fault,
 /* A comma-separated list of specs, each added to be. */
 int dhp_sim_faults_configure(struct dhp_backend *be, const char *specs,
 			     struct dhp_error *err);
+
+/* The partition's OS stops (or resumes) taking part in online operations,
+ * as when a real partition's agent goes away; the engine is told. */
+void dhp_sim_set_os_ready(struct dhp_backend *be, uint32_t partition, bool ready);
 
 const char *dhp_sim_call_name(enum dhp_sim_call call);
 
