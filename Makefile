@@ -94,6 +94,57 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) $(if $(API_SRCS),$(API_
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPER_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
+# --- agent protocol and dhp-agent (src/proto, src/agent) --------------------
+# libdhpproto.a is the agent protocol (docs/agent-protocol.md), shared by
+# dhpd, dhp-agent and libdhp. dhp-agent runs in a guest that has nothing but
+# busybox, so it is linked statically, jansson included (Debian's
+# libjansson-dev ships libjansson.a; src/proto/internal.h says why jansson).
+# It depends on common/error.o and the protocol only, never the core.
+# ASan/UBSan runtimes cannot be linked statically: a sanitizer build links
+# the agent dynamically (it then runs on the build host only, as tests do).
+PROTO_SRCS := $(wildcard src/proto/*.c)
+PROTO_OBJS := $(PROTO_SRCS:%.c=$(BUILD)/%.o)
+PROTO_LIB  := $(BUILD)/libdhpproto.a
+PROTO_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+AGENT_SRCS := $(wildcard src/agent/*.c)
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
+AGENT      := $(BUILD)/dhp-agent
+ifeq ($(SANITIZE),)
+AGENT_LDFLAGS := -static
+AGENT_LIBS    := -l:libjansson.a
+else
+AGENT_LDFLAGS :=
+AGENT_LIBS    := $(PROTO_LIBS)
+endif
+
+all: $(PROTO_LIB) $(AGENT)
+
+$(PROTO_LIB): $(PROTO_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(AGENT): $(AGENT_OBJS) $(PROTO_LIB) $(BUILD)/src/common/error.o
+	$(CC) $(ALL_LDFLAGS) $(AGENT_LDFLAGS) $^ $(AGENT_LIBS) -o $@
+
+# t1100 links the protocol library (not the API's) and runs the agent
+# (order-only: built first, not linked in).
+$(BUILD)/tests/t1100-proto: $(BUILD)/tests/t1100-proto.o $(TEST_HELPER_OBJS) $(PROTO_LIB) $(LIB) \
+			    | $(AGENT)
+	$(CC) $(ALL_LDFLAGS) $^ $(PROTO_LIBS) $(LIBS) -o $@
+
+-include $(PROTO_OBJS:.o=.d) $(AGENT_OBJS:.o=.d)
+# --- end of agent protocol and dhp-agent ------------------------------------
+
+# --- QEMU backend (src/backend/qemu, docs/qemu.md) --------------------------
+# It speaks the agent protocol: what links it (dhpd, t1300) links
+# libdhpproto.a after libdhpcore.a. Programs that do not use it (dhp-sim,
+# the other tests) never pull its objects out of the archive.
+$(BUILD)/dhpd: $(PROTO_LIB)
+$(BUILD)/tests/t1300-qemu: $(BUILD)/tests/t1300-qemu.o $(TEST_HELPER_OBJS) \
+			   $(if $(API_SRCS),$(API_LIB)) $(LIB) $(PROTO_LIB)
+	$(CC) $(ALL_LDFLAGS) $^ $(if $(API_SRCS),$(API_LIBS)) $(PROTO_LIBS) $(LIBS) -o $@
+# --- end of QEMU backend ------------------------------------------------------
+
 deps:
 	@scripts/install-deps
 
@@ -114,3 +165,22 @@ clean:
 
 -include $(LIB_OBJS:.o=.d) $(API_OBJS:.o=.d) $(DHPD_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(PROG_SRCS:%.c=$(BUILD)/%.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) \
 	$(TEST_HELPER_SRCS:%.c=$(BUILD)/%.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d)
+
+# --- guest image: guest/, docs/guest.md --------------------------------------
+# `make guest` builds $(BUILD)/guest/{vmlinuz,initrd.gz,MANIFEST} from Debian
+# packages. initrd.gz is remade only when an input changes: guest/*, busybox,
+# dhp-agent (built first when src/agent/ exists), the example programs, or
+# the kernel package apt would fetch (kernel.want: guest/kernel-want runs
+# every time and rewrites it only when that version changes). make check
+# builds it for tests/t1000-guest.py.
+GUEST       := $(BUILD)/guest
+GUEST_AGENT := $(if $(wildcard src/agent/*.c),$(BUILD)/dhp-agent)
+.PHONY: guest guest-always
+guest: $(GUEST)/initrd.gz
+$(GUEST)/initrd.gz: $(wildcard guest/*) $(GUEST)/kernel.want $(GUEST_AGENT) \
+		    $(wildcard $(BUILD)/examples/* /bin/busybox)
+	@guest/build-image $(BUILD)
+$(GUEST)/kernel.want: guest-always
+	@guest/kernel-want $@
+check: guest
+# --- end of guest image ------------------------------------------------------
