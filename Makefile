@@ -140,7 +140,8 @@ $(BUILD)/tests/t1100-proto: $(BUILD)/tests/t1100-proto.o $(TEST_HELPER_OBJS) $(P
 # libdhpproto.a after libdhpcore.a. Programs that do not use it (dhp-sim,
 # the other tests) never pull its objects out of the archive.
 $(BUILD)/dhpd: $(PROTO_LIB)
-$(BUILD)/tests/t1300-qemu: $(BUILD)/tests/t1300-qemu.o $(TEST_HELPER_OBJS) \
+QEMU_TESTS := $(BUILD)/tests/t1300-qemu $(BUILD)/tests/t1310-qemu-guest
+$(QEMU_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) \
 			   $(if $(API_SRCS),$(API_LIB)) $(LIB) $(PROTO_LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(if $(API_SRCS),$(API_LIBS)) $(PROTO_LIBS) $(LIBS) -o $@
 # --- end of QEMU backend ------------------------------------------------------

@@ -20,11 +20,14 @@
 #define DHPD_DEFAULT_STATE_DIR "/var/lib/dhp"
 #define DHPD_DEFAULT_SERVER "sim:topologies/demo"
 #define DHPD_DEFAULT_LATENCY_MS 40u
+/* A partition's boot under TCG may take the QEMU backend's 60 s. */
+#define DHPD_QEMU_PHASE_DEADLINE_MS 90000u
 
 struct dhpd_options {
 	char listen[128];
 	char state_dir[DHPD_PATH_MAX];
-	char server[DHPD_PATH_MAX];		/* "sim:TOPOLOGY" */
+	char server[DHPD_PATH_MAX];		/* "sim:TOPOLOGY" or "qemu:TOPOLOGY" */
+	char accel[16];				/* qemu: "tcg", "kvm" or "auto" */
 	char config[DHPD_PATH_MAX];
 	char admin_password_file[DHPD_PATH_MAX];
 	char sim_faults[1024];

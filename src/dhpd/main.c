@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "api/http.h"
+#include "backend/qemu/qemu.h"
 #include "backend/sim/sim.h"
 #include "dhpd/uvloop.h"
 #include "model/topology.h"
@@ -77,21 +78,51 @@ static int open_auth(struct dhpd *d, struct dhp_error *err)
 	return r;
 }
 
+static void qemu_notice(void *ctx, const char *line)
+{
+	(void)ctx;
+	dhpd_log("qemu: %s", line);
+}
+
+/* Real partitions (docs/qemu.md): a QEMU per partition. */
+static int open_qemu(struct dhpd *d, struct dhp_error *err)
+{
+	struct dhp_qemu_config cfg = {
+		.state_dir = d->opt.state_dir, .notice = qemu_notice,
+	};
+	int r = dhp_qemu_accel_parse(d->opt.accel, &cfg.accel);
+
+	if (!r)
+		r = dhp_qemu_new(d->server, d->loop, &cfg, &d->backend, err);
+	if (r < 0)
+		return r;
+	if (!d->opt.phase_deadline_ms)
+		d->opt.phase_deadline_ms = DHPD_QEMU_PHASE_DEADLINE_MS;
+	dhpd_log("qemu %s (%s): processors leave partitions by %s: %s",
+		 dhp_qemu_version(d->backend), dhp_qemu_accel(d->backend),
+		 dhp_qemu_cpu_remove_method(d->backend), dhp_qemu_cpu_remove_reason(d->backend));
+	return 0;
+}
+
 static int open_backend(struct dhpd *d, struct dhp_error *err)
 {
-	const char *topology = d->opt.server + 4;
+	bool qemu = !strncmp(d->opt.server, "qemu:", 5);
+	const char *topology = d->opt.server + (qemu ? 5 : 4);
 	char path[DHPD_PATH_MAX];
 	int r;
 
-	if (strncmp(d->opt.server, "sim:", 4) || !*topology) {
+	if ((!qemu && strncmp(d->opt.server, "sim:", 4)) || !*topology) {
 		dhp_error_set(err, -EINVAL, "unknown server \"%s\"", d->opt.server);
-		return dhp_error_resolve(err, "use --server sim:TOPOLOGY (docs/topology.md)");
+		return dhp_error_resolve(err, "use --server sim:TOPOLOGY or qemu:TOPOLOGY "
+					 "(docs/topology.md)");
 	}
 	r = dhp_topology_load(topology, &d->server, err);
 	if (!r)
 		r = dhpd_path(path, sizeof(path), d->opt.state_dir, "state.db", err);
 	if (!r)
 		r = dhp_store_open(path, &d->store, err);
+	if (!r && qemu)
+		return open_qemu(d, err);
 	if (!r)
 		r = dhpd_path(path, sizeof(path), d->opt.state_dir, "sim-hw", err);
 	if (!r)

@@ -31,8 +31,10 @@ static const struct opt_desc descs[] = {
 	  "address to serve on (default " DHPD_DEFAULT_LISTEN "; [::1]:PORT for IPv6; port 0: any)" },
 	{ "state-dir", T_STR, FIELD(state_dir), "DIR",
 	  "state directory, created 0700 (default " DHPD_DEFAULT_STATE_DIR ")" },
-	{ "server", T_STR, FIELD(server), "sim:TOPOLOGY",
+	{ "server", T_STR, FIELD(server), "sim|qemu:TOPOLOGY",
 	  "the server to manage (default " DHPD_DEFAULT_SERVER ")" },
+	{ "accel", T_STR, FIELD(accel), "tcg|kvm|auto",
+	  "QEMU's accelerator for qemu: servers (default auto: TCG; docs/qemu.md)" },
 	{ "no-tls", T_BOOL, FIELD(no_tls), NULL, "plain HTTP; only on a loopback address" },
 	{ "admin-password-file", T_STR, FIELD(admin_password_file), "FILE",
 	  "first start: the admin password (else one is made, in DIR/admin-password)" },
@@ -193,6 +195,7 @@ static void set_defaults(struct dhpd_options *opt)
 	snprintf(opt->listen, sizeof(opt->listen), "%s", DHPD_DEFAULT_LISTEN);
 	snprintf(opt->state_dir, sizeof(opt->state_dir), "%s", DHPD_DEFAULT_STATE_DIR);
 	snprintf(opt->server, sizeof(opt->server), "%s", DHPD_DEFAULT_SERVER);
+	snprintf(opt->accel, sizeof(opt->accel), "auto");
 	opt->sim_latency_ms = DHPD_DEFAULT_LATENCY_MS;
 	api_limits_default(&opt->limits);
 }
@@ -223,6 +226,9 @@ static int finish(struct dhpd_options *opt, struct dhp_error *err)
 			      opt->address);
 		return dhp_error_resolve(err, "serve plain HTTP on 127.0.0.1 or [::1] only");
 	}
+	if (strcmp(opt->accel, "tcg") && strcmp(opt->accel, "kvm") && strcmp(opt->accel, "auto"))
+		return dhp_error_set(err, -EINVAL, "--accel takes tcg, kvm or auto, not \"%s\"",
+				     opt->accel);
 	if (!opt->limits.max_body || !opt->limits.max_json_depth || !opt->limits.max_connections)
 		return dhp_error_set(err, -EINVAL, "max-body, max-json-depth and max-connections "
 				     "must not be 0");

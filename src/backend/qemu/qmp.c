@@ -315,15 +315,20 @@ int qmp_command(struct qmp *qmp, const char *execute, json_t *args, uint32_t tim
 	*p = (struct pending){ .qmp = qmp, .id = ++qmp->next_id, .fn = fn, .ctx = ctx };
 	snprintf(p->execute, sizeof(p->execute), "%s", execute);
 	p->timer = dhp_timer_add(qmp->cfg.loop, timeout_ms, on_deadline, p);
+	/* A failed write closes the connection and calls people back, who
+	 * may free the client: it stays valid until this returns. */
+	dispatch_begin(qmp);
 	r = p->timer ? send_line(qmp, execute, args, p->id, false) : -ENOMEM;
 	json_decref(args);
-	if (r < 0) {
+	if (r < 0 || qmp->closed) {
 		dhp_timer_cancel(qmp->cfg.loop, p->timer);
 		free(p);
-		return r;
+		dispatch_end(qmp);
+		return r < 0 ? r : -ECONNRESET;
 	}
 	p->next = qmp->pending;
 	qmp->pending = p;
+	dispatch_end(qmp);
 	return 0;
 }
 

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A partition's QEMU at run time: the QMP connection and the agent
+ * channel, QEMU's events routed to the calls that wait for them, the
+ * agent's hello, and QEMU's end. A QEMU that ends without dhp asking
+ * (a crash, a guest that powered off) is seen as its QMP connection
+ * closing: the engine is told the partition failed.
+ */
+#include "backend/qemu/internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECT_RETRY_MS 50u
+#define HELLO_INTERVAL_MS 1000u
+
+struct qpart *qpart_find(struct qemu *q, uint32_t id)
+{
+	for (struct qpart *p = q->parts; p; p = p->next)
+		if (p->id == id && !p->released)
+			return p;
+	return NULL;
+}
+
+int qemu_part_path(struct qemu *q, uint32_t id, const char *name, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/%u%s%s", q->dir, id, name ? "/" : "", name ? name : "");
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+struct qpart *qpart_new(struct qemu *q, uint32_t id)
+{
+	struct qpart *part = calloc(1, sizeof(*part));
+
+	if (!part)
+		return NULL;
+	part->q = q;
+	part->id = id;
+	part->next = q->parts;
+	q->parts = part;
+	return part;
+}
+
+/* ---- what the engine is told, from the loop ---- */
+
+struct qtell {
+	uint32_t id;
+	bool failed, ready;
+	struct dhp_error why;
+	struct qtell *next;
+};
+
+static void tell_fire(void *arg)
+{
+	struct qemu *q = arg;
+	struct dhp_backend_listener *l = &q->base.listener;
+
+	q->tell_timer = NULL;
+	while (q->tells) {
+		struct qtell *t = q->tells;
+
+		q->tells = t->next;
+		if (t->failed && l->partition_failed)
+			l->partition_failed(l->ctx, t->id, &t->why);
+		else if (!t->failed && l->os_ready)
+			l->os_ready(l->ctx, t->id, t->ready);
+		free(t);
+	}
+}
+
+static void tell(struct qemu *q, uint32_t id, bool failed, bool ready, const struct dhp_error *why)
+{
+	struct qtell *t = calloc(1, sizeof(*t)), **tail = &q->tells;
+
+	if (!t)
+		return;
+	*t = (struct qtell){ .id = id, .failed = failed, .ready = ready };
+	if (why)
+		t->why = *why;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = t;
+	if (!q->tell_timer)
+		q->tell_timer = dhp_timer_add(q->loop, 0, tell_fire, q);
+}
+
+void qemu_tell_failed(struct qemu *q, uint32_t id, const struct dhp_error *why)
+{
+	tell(q, id, true, false, why);
+}
+
+void qemu_tell_ready(struct qemu *q, uint32_t id, bool ready)
+{
+	tell(q, id, false, ready, NULL);
+}
+
+void qemu_tell_free_all(struct qemu *q)
+{
+	dhp_timer_cancel(q->loop, q->tell_timer);
+	q->tell_timer = NULL;
+	while (q->tells) {
+		struct qtell *t = q->tells;
+
+		q->tells = t->next;
+		free(t);
+	}
+}
+
+/* ---- releasing ---- */
+
+static void part_free_fire(void *arg)
+{
+	struct qpart *part = arg;
+	struct qemu *q = part->q;
+
+	for (struct qpart **pp = &q->parts; *pp; pp = &(*pp)->next)
+		if (*pp == part) {
+			*pp = part->next;
+			break;
+		}
+	free(part);
+}
+
+void qpart_release(struct qpart *part)
+{
+	struct qagent *agent;
+
+	if (part->released)
+		return;
+	part->released = true;
+	part->up = false;
+	part->agent_ready = false;
+	/* Both free later when their own dispatch is on the stack; requests
+	 * to the agent still pending are answered (-ECONNRESET) first. */
+	agent = part->agent;
+	part->agent = NULL;
+	qagent_close(agent);
+	qmp_free(part->qmp);
+	part->qmp = NULL;
+	if (!dhp_timer_add(part->q->loop, 0, part_free_fire, part))
+		part->id = 0;	/* leaked until the backend is freed, but inert */
+}
+
+void qpart_free_all(struct qemu *q)
+{
+	while (q->parts) {
+		struct qpart *part = q->parts;
+
+		q->parts = part->next;
+		qagent_free(part->agent);
+		qmp_free(part->qmp);
+		free(part);
+	}
+}
+
+/* ---- QEMU's end ---- */
+
+static void part_down(struct qpart *part, const struct dhp_error *why)
+{
+	struct qemu *q = part->q;
+	struct qs_partition *rec = qs_partition(&q->state, part->id, false);
+	struct dhp_error e = { 0 };
+	char log[QEMU_PATH_MAX], tail[160];
+
+	part->up = false;
+	if (rec) {
+		rec->running = 0;
+		for (size_t i = 0; i < q->state.n_units; i++)
+			if (q->state.units[i].partition == part->id)
+				q->state.units[i].online = 0;
+	}
+	if (!part->stopping && part->started) {
+		qemu_part_path(q, part->id, "qemu.log", log, sizeof(log));
+		qemu_log_tail(log, tail, sizeof(tail));
+		dhp_error_set(&e, -EHOSTDOWN, "the QEMU of partition %u ended unasked%s%s",
+			      part->id, tail[0] ? ": " : "", tail[0] ? tail :
+			      " (killed, crashed, or its guest powered off)");
+		qemu_notice(q, "%s (%s)", e.message, why ? why->message : "");
+		qemu_tell_failed(q, part->id, &e);
+	}
+	for (struct qcall *c = q->calls; c; c = c->next) {
+		if (c->partition != part->id || c->finished || c->cancelled)
+			continue;
+		if (c->on_down)
+			c->on_down(c);
+		else if (!c->inflight)
+			qcall_fail(c, -EHOSTDOWN, "the QEMU of partition %u exited", part->id);
+	}
+	qpart_release(part);
+}
+
+static void qmp_closed(void *ctx, int rc, const struct dhp_error *why)
+{
+	(void)rc;
+	part_down(ctx, why);
+}
+
+static void qmp_event(void *ctx, const char *event, json_t *data)
+{
+	struct qpart *part = ctx;
+
+	for (struct qcall *c = part->q->calls; c; c = c->next)
+		if (c->partition == part->id && c->on_event && !c->finished && !c->cancelled)
+			c->on_event(c, event, data);
+}
+
+/* ---- the agent ---- */
+
+static void agent_hello(void *ctx, const struct dhp_proto_hello *hello)
+{
+	struct qpart *part = ctx;
+	bool was = part->agent_ready;
+
+	part->agent_ready = true;
+	part->caps = hello->caps;
+	if (part->started && !was)
+		qemu_tell_ready(part->q, part->id, true);
+	for (struct qcall *c = part->q->calls; c; c = c->next)
+		if (c->partition == part->id && c->on_hello && !c->finished && !c->cancelled)
+			c->on_hello(c);
+}
+
+static void agent_closed(void *ctx, int rc, const struct dhp_error *why)
+{
+	struct qpart *part = ctx;
+	bool was = part->agent_ready;
+
+	(void)rc, (void)why;
+	part->agent_ready = false;
+	qagent_free(part->agent);
+	part->agent = NULL;
+	if (part->started && was && part->up)
+		qemu_tell_ready(part->q, part->id, false);
+}
+
+static int agent_open(struct qpart *part, struct dhp_error *err)
+{
+	char path[QEMU_PATH_MAX];
+	struct qagent_config cfg = {
+		.loop = part->q->loop, .path = path, .on_hello = agent_hello,
+		.on_close = agent_closed, .ctx = part,
+	};
+	int r = qemu_part_path(part->q, part->id, "agent.sock", path, sizeof(path));
+
+	if (!r)
+		r = qagent_connect(&cfg, &part->agent, err);
+	if (!r)
+		r = qagent_want_hello(part->agent, HELLO_INTERVAL_MS);
+	return r;
+}
+
+/* ---- connecting ---- */
+
+__attribute__((format(printf, 2, 3)))
+static void connect_failed(struct qcall *c, const char *fmt, ...)
+{
+	qcall_fn otherwise = c->otherwise;
+	struct dhp_error e = { .code = -EHOSTDOWN };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	va_end(ap);
+	c->then = NULL;
+	c->otherwise = NULL;
+	if (!otherwise) {
+		qcall_finish(c, e.code, &e);
+		return;
+	}
+	c->err = e;
+	otherwise(c);
+}
+
+static void connected(struct qcall *c, int rc, json_t *ret, const struct dhp_error *err)
+{
+	struct qpart *part = qpart_find(c->q, c->partition);
+	struct dhp_error e = { 0 };
+	qcall_fn then = c->then;
+
+	(void)ret;
+	if (!part || rc) {
+		connect_failed(c, "QEMU of partition %u does not answer QMP: %s", c->partition,
+			       err ? err->message : "it exited");
+		return;
+	}
+	part->up = true;
+	/* Without the agent the partition runs, but takes no part in online
+	 * operations; the start waits for its hello. */
+	if (agent_open(part, &e) < 0)
+		qemu_notice(c->q, "partition %u: %s", c->partition, e.message);
+	c->then = NULL;
+	c->otherwise = NULL;
+	then(c);
+}
+
+static void connect_try(struct qcall *c)
+{
+	struct qpart *part = qpart_find(c->q, c->partition);
+	char path[QEMU_PATH_MAX];
+	struct qmp_config cfg = {
+		.loop = c->q->loop, .path = path, .on_event = qmp_event, .on_close = qmp_closed,
+		.ctx = part,
+	};
+	struct dhp_error e = { 0 };
+	uint64_t now = dhp_loop_now(c->q->loop);
+	int r;
+
+	if (!part) {
+		connect_failed(c, "partition %u went away", c->partition);
+		return;
+	}
+	qemu_part_path(c->q, c->partition, "qmp.sock", path, sizeof(path));
+	c->qmp_fn = connected;
+	c->inflight = true;
+	r = qmp_connect(&cfg, (uint32_t)(c->until > now ? c->until - now : 1), qcall_qmp_answer,
+			c, &part->qmp, &e);
+	if (r == 0)
+		return;
+	c->inflight = false;
+	c->qmp_fn = NULL;
+	if ((r == -ENOENT || r == -ECONNREFUSED || r == -EAGAIN) && now < c->until)
+		qcall_after(c, CONNECT_RETRY_MS, connect_try);
+	else
+		connect_failed(c, "QEMU of partition %u does not answer QMP: %s", c->partition,
+			       e.message);
+}
+
+void qpart_connect(struct qcall *c, struct qpart *part, uint32_t within_ms, qcall_fn then)
+{
+	(void)part;
+	c->then = then;
+	c->until = dhp_loop_now(c->q->loop) + within_ms;
+	connect_try(c);
+}
