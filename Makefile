@@ -63,7 +63,7 @@ TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES    := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all check deps bench demo clean
+.PHONY: all check deps bench demo demo-sim clean
 all: $(LIB) $(PROGS) $(TESTS) $(BENCHES)
 
 $(BUILD)/%.o: %.c
@@ -158,8 +158,12 @@ bench: deps
 	@scripts/run-bench $(BUILD)
 
 demo: deps
-	@$(MAKE) --no-print-directory all
-	@$(BUILD)/dhp-sim --topology topologies/demo --state-dir $(BUILD)/demo-state --fresh demo
+	@$(MAKE) --no-print-directory all guest
+	@scripts/demo $(BUILD)
+
+# The engine alone, in-process, on the simulated server (no daemon).
+demo-sim: all
+	@$(BUILD)/dhp-sim --topology topologies/demo --state-dir $(BUILD)/demo-sim-state --fresh demo
 
 clean:
 	rm -rf build build-san
