@@ -6,6 +6,8 @@
  */
 #include "dhpd/dhpd.h"
 
+#include "common/fs.h"
+
 #include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <stdarg.h>
@@ -48,32 +50,11 @@ int dhpd_path(char *buf, size_t len, const char *dir, const char *name, struct d
 	return 0;
 }
 
-/* mkdir -p, each directory made 0700. */
-static int make_dirs(const char *dir, struct dhp_error *err)
-{
-	char path[DHPD_PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (!n || n >= sizeof(path))
-		return dhp_error_set(err, -ENAMETOOLONG, "bad state directory \"%s\"", dir);
-	memcpy(path, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
-			return dhp_error_set(err, -errno, "cannot create directory %s: %s", path,
-					     strerror(errno));
-		path[i] = i < n ? '/' : '\0';
-	}
-	return 0;
-}
-
 int dhpd_state_open(const char *dir, int *ret_fd, struct dhp_error *err)
 {
 	char path[DHPD_PATH_MAX];
 	struct stat st;
-	int fd, r = make_dirs(dir, err);
+	int fd, r = dhp_mkdir_p(dir, err);
 
 	if (r < 0)
 		return r;

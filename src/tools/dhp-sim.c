@@ -9,6 +9,7 @@
  * and everything is freed in reverse. Interrupting a run mid-operation is a
  * crash of the manager: the next run recovers it.
  */
+#include "common/fs.h"
 #include "dhp-sim.h"
 
 #include <errno.h>
@@ -208,30 +209,6 @@ static int sim_run(struct sim *s, const struct dhp_request *req, struct dhp_op *
 
 /* ---- the state directory and the engine ---- */
 
-/* mkdir -p, each directory made with mode 0700. */
-static int make_dirs(const char *dir, struct dhp_error *err)
-{
-	char path[PATH_LEN];
-	size_t n = strlen(dir);
-
-	if (!n || n >= sizeof(path))
-		return dhp_error_set(err, -ENAMETOOLONG, "bad state directory \"%s\"", dir);
-	memcpy(path, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-			int e = errno;
-
-			return dhp_error_set(err, -e, "cannot create directory %s: %s", path,
-					     strerror(e));
-		}
-		path[i] = i < n ? '/' : '\0';
-	}
-	return 0;
-}
-
 static int state_path(const struct sim *s, const char *name, char *buf, size_t len,
 		      struct dhp_error *err)
 {
@@ -272,7 +249,7 @@ static int prepare_state_dir(struct sim *s, struct dhp_error *err)
 	static const char *const files[] = { "state.db", "state.db-wal", "state.db-shm", "sim-hw" };
 	char path[PATH_LEN];
 	struct stat st;
-	int r = make_dirs(s->opt.state_dir, err);
+	int r = dhp_mkdir_p(s->opt.state_dir, err);
 
 	if (r < 0)
 		return r;
