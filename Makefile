@@ -189,3 +189,7 @@ $(GUEST)/kernel.want: guest-always
 	@guest/kernel-want $@
 check: guest
 # --- end of guest image ------------------------------------------------------
+
+# Each part with its own rules keeps them in mk/<part>.mk (libdhp, examples,
+# benchmarks of the guest tier), so that parts change without touching this file.
+-include $(sort $(wildcard mk/*.mk))
