@@ -226,6 +226,12 @@ def test_read_model(c):
     server = c.get(chassis["Members"][0]["@odata.id"])
     check(server["Oem"]["Dhp"]["PartitioningMode"] == "dynamic", "mode")
     check(server["Oem"]["Dhp"]["Sockets"] == 4, "sockets")
+    # What the backend is, and how a processor leaves a running partition.
+    dhp = server["Oem"]["Dhp"]
+    check(dhp["Backend"] == "sim" and dhp["ProcessorRemoveMethod"] == "simulated",
+          "backend %s, removal %s" % (dhp["Backend"], dhp["ProcessorRemoveMethod"]))
+    check(dhp["Accelerator"] is None and dhp["BackendVersion"] is None, "no hypervisor")
+    check("simulated" in dhp["ProcessorRemoveReason"], "reason")
     check(len(server["Links"]["ResourceBlocks"]) == 36, "36 units")
     comp = c.get(V1 + "/CompositionService")
     check(comp["ServiceEnabled"] and comp["AllowOverprovisioning"] is False, "service")

@@ -590,6 +590,10 @@ def d_server(ctl):
           out.stdout)
     check(re.search(r"^units\s+36: 16 processors, 16 memory modules \(32 GiB\), "
                     r"4 I/O host bridges$", out.stdout, re.M), out.stdout)
+    check(re.search(r"^backend\s+sim \(simulated hardware\)$", out.stdout, re.M), out.stdout)
+    check(re.search(r"^cpu remove\s+simulated: ", out.stdout, re.M), out.stdout)
+    chassis = ctl.json("server")
+    check(chassis["Oem"]["Dhp"]["ProcessorRemoveMethod"] == "simulated", chassis)
 
 
 def d_units(ctl):

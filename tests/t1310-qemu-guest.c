@@ -401,6 +401,20 @@ static void stop(void)
 	CHECK_INT(dhp_qemu_partition_pid(tb.backend, id), -1);
 }
 
+/* What the API shows (the Chassis's Oem.Dhp), through the backend seam:
+ * under TCG a processor leaves by the park path (DESIGN.md §9). */
+static void backend_info(void)
+{
+	struct dhp_backend_info info;
+
+	dhp_backend_describe(tb.backend, &info);
+	CHECK_STR(info.accelerator, "tcg");
+	CHECK_STR(info.version, dhp_qemu_version(tb.backend));
+	CHECK_STR(info.cpu_remove, dhp_qemu_cpu_remove_method(tb.backend));
+	CHECK_STR(info.cpu_remove_reason, dhp_qemu_cpu_remove_reason(tb.backend));
+	CHECK_STR(info.cpu_remove, "park");	/* TCG parks, whatever the version */
+}
+
 static bool with_qemu(void)
 {
 	const char *tmp = getenv("DHP_TEST_TMP"), *steps[] = {
@@ -444,6 +458,7 @@ static bool with_qemu(void)
 	if (qb_open(dir, DEMO, &err) == 0 &&
 	    tb_create(&tb, "p", "linux", "s0-cpu0 s0-mem0", &err) == 0) {
 		CHECK_STR(dhp_qemu_accel(tb.backend), "tcg");
+		backend_info();
 		printf("# QEMU %s, processor removal: %s (%s)\n", dhp_qemu_version(tb.backend),
 		       dhp_qemu_cpu_remove_method(tb.backend),
 		       dhp_qemu_cpu_remove_reason(tb.backend));

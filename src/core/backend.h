@@ -84,6 +84,19 @@ struct dhp_backend_listener {
 	void *ctx;
 };
 
+/*
+ * What a backend says about itself, for people and the API (the Redfish
+ * Chassis's Oem.Dhp, docs/redfish.md): what it decided at start-up. The
+ * strings belong to the backend and live as long as it.
+ */
+struct dhp_backend_info {
+	const char *accelerator;	/* how partitions run: "tcg", "kvm"; NULL: simulated */
+	const char *version;		/* the hypervisor's ("7.2.22"), or NULL */
+	const char *cpu_remove;		/* how a processor leaves a running partition:
+					 * "unplug", "park" (QEMU), "simulated" */
+	const char *cpu_remove_reason;	/* why, for people; may be NULL */
+};
+
 struct dhp_backend;
 
 struct dhp_backend_ops {
@@ -124,6 +137,22 @@ struct dhp_backend_ops {
 	/* Fill view (arrays allocated by the caller). */
 	int (*reconcile)(struct dhp_backend *be, struct dhp_backend_view *view,
 			 struct dhp_backend_cb cb);
+	/*
+	 * Queries, not calls on the hardware: they answer at once, without
+	 * a callback or a deadline, from memory or a local file.
+	 *
+	 * info fills ret_info (every field; NULL where it has nothing to say).
+	 */
+	void (*info)(struct dhp_backend *be, struct dhp_backend_info *ret_info);
+	/*
+	 * Optional (NULL: the backend keeps no consoles). The console log of
+	 * a partition (by id), open for reading in *ret_fd; the caller closes
+	 * it. The log grows while the partition runs and may start again
+	 * (shorter) when it restarts. -ENOENT with err set when the partition
+	 * has none (never started).
+	 */
+	int (*console_open)(struct dhp_backend *be, uint32_t partition, int *ret_fd,
+			    struct dhp_error *err);
 	void (*free)(struct dhp_backend *be);
 };
 
@@ -136,6 +165,14 @@ static inline void dhp_backend_free(struct dhp_backend *be)
 {
 	if (be)
 		be->ops->free(be);
+}
+
+/* be's info (struct dhp_backend_info); every field NULL when it gives none. */
+static inline void dhp_backend_describe(struct dhp_backend *be, struct dhp_backend_info *ret_info)
+{
+	*ret_info = (struct dhp_backend_info){ 0 };
+	if (be && be->ops->info)
+		be->ops->info(be, ret_info);
 }
 
 #endif

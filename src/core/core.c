@@ -191,4 +191,9 @@ struct dhp_store *dhp_core_store(struct dhp_core *core)
 	return core->store;
 }
 
+struct dhp_backend *dhp_core_backend(struct dhp_core *core)
+{
+	return core->backend;
+}
+
 DHP_NAMES_DEFINE(dhp_verb, enum dhp_verb, verb_names, DHP_VERB_MAX)

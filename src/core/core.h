@@ -108,6 +108,9 @@ bool dhp_core_idle(const struct dhp_core *core);
 
 struct dhp_server *dhp_core_server(struct dhp_core *core);
 struct dhp_store *dhp_core_store(struct dhp_core *core);
+/* The backend, for its queries (info, console_open); its calls are the
+ * engine's alone. */
+struct dhp_backend *dhp_core_backend(struct dhp_core *core);
 
 /*
  * The invariants of DESIGN.md §2, checked against the backend's own view

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The hardware: `server` (the Chassis and a count of its units),
+ * The hardware: `server` (the Chassis, its backend and a count of its units),
  * `units` (the ResourceBlocks), `power-on` and `power-off` (a free unit).
  */
 #include <stdio.h>
@@ -154,6 +154,33 @@ static void count_partitions(const json_t *systems)
 	printf("%-11s %zu: %u running\n", "partitions", json_array_size(systems), running);
 }
 
+/*
+ * "backend     qemu 7.2.22 (tcg)" and "cpu remove  park: <why>": what runs
+ * the partitions and how a processor leaves one (docs/qemu.md). Nothing
+ * from a server that does not say.
+ */
+static void print_backend(const json_t *chassis)
+{
+	const char *backend = jstr(chassis, "Oem/Dhp/Backend", NULL);
+	const char *version = jstr(chassis, "Oem/Dhp/BackendVersion", NULL);
+	const char *accel = jstr(chassis, "Oem/Dhp/Accelerator", NULL);
+	const char *method = jstr(chassis, "Oem/Dhp/ProcessorRemoveMethod", NULL);
+	const char *why = jstr(chassis, "Oem/Dhp/ProcessorRemoveReason", NULL);
+
+	if (backend) {
+		printf("%-11s %s", "backend", backend);
+		if (version)
+			printf(" %s", version);
+		if (accel)
+			printf(" (%s)", accel);
+		else if (!strcmp(backend, "sim"))
+			printf(" (simulated hardware)");
+		printf("\n");
+	}
+	if (method)
+		printf("%-11s %s%s%s\n", "cpu remove", method, why ? ": " : "", why ? why : "");
+}
+
 int cmd_server(struct ctl *ctl, const struct ctl_args *args)
 {
 	struct ctl_error err = { 0 };
@@ -183,6 +210,7 @@ int cmd_server(struct ctl *ctl, const struct ctl_args *args)
 		if (jint(c, "Oem/Dhp/Sockets", &sockets))
 			printf(", %lld sockets", sockets);
 		printf("\n");
+		print_backend(c);
 	}
 	count_units(blocks, false);
 	count_units(blocks, true);

@@ -12,10 +12,12 @@
 		    "windows-server-2008-x64"
 
 const struct ctl_cmd ctl_cmds[] = {
-	{ "server", "", "the server: name, partitioning mode, sockets, unit counts",
+	{ "server", "", "the server: name, partitioning mode, sockets, backend, unit counts",
 	  "Show the server (the Redfish Chassis): its name, whether it is statically or "
-	  "dynamically partitioned, its sockets, and how many units of each type it has, "
-	  "how many are free, and its partitions.",
+	  "dynamically partitioned, its sockets, what runs its partitions (the simulated "
+	  "server, or QEMU with its accelerator) and how a processor leaves a running "
+	  "partition (unplug, or park where unplugging is unsafe), how many units of each "
+	  "type it has, how many are free, and its partitions.",
 	  "dhpctl server", { { 0 } }, 0, 0, cmd_server },
 	{ "units", "[--free] [--type TYPE]", "every unit: type, model, size, power, health, owner",
 	  "List the partition units (Redfish ResourceBlocks): id, type, model, size (memory), "

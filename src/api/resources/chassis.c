@@ -2,8 +2,8 @@
 /*
  * /redfish/v1/Chassis: the partitionable server, the one chassis. It
  * contains every unit (Links.ResourceBlocks) and hosts every partition
- * (Links.ComputerSystems); its partitioning mode and sockets are dhp's own
- * (Oem.Dhp).
+ * (Links.ComputerSystems); its partitioning mode and sockets, and what
+ * the backend is (the processor removal method), are dhp's own (Oem.Dhp).
  */
 #include "api/resources/resources.h"
 
@@ -37,6 +37,28 @@ static json_t *chassis_links(struct dhp_server *server, const char **ret_health)
 			*ret_health = "Warning";
 	}
 	return links;
+}
+
+/* What the backend is and how a processor leaves a running partition
+ * (DESIGN.md §9: QEMU parks it where a CPU unplug is unsafe). */
+static void backend_info(struct api *api, json_t *dhp)
+{
+	struct dhp_backend *be = dhp_core_backend(api_core(api));
+	struct dhp_backend_info info;
+
+	dhp_backend_describe(be, &info);
+	if (!dhp)
+		return;
+	json_object_set_new(dhp, "Backend", be ? json_string(be->ops->name) : json_null());
+	json_object_set_new(dhp, "BackendVersion", info.version ? json_string(info.version)
+								 : json_null());
+	json_object_set_new(dhp, "Accelerator", info.accelerator ? json_string(info.accelerator)
+								 : json_null());
+	json_object_set_new(dhp, "ProcessorRemoveMethod",
+			    info.cpu_remove ? json_string(info.cpu_remove) : json_null());
+	json_object_set_new(dhp, "ProcessorRemoveReason",
+			    info.cpu_remove_reason ? json_string(info.cpu_remove_reason)
+						   : json_null());
 }
 
 static void chassis_get(struct api *api, const struct api_request *req,
@@ -74,6 +96,7 @@ static void chassis_get(struct api *api, const struct api_request *req,
 		"Units", (json_int_t)server->n_units,
 		"Partitions", (json_int_t)server->n_partitions,
 		"Digest", digest));
+	backend_info(api, json_object_get(json_object_get(chassis, "Oem"), "Dhp"));
 	rf_send(res, 200, chassis);
 }
 

@@ -272,6 +272,41 @@ unsigned dhp_qemu_parked(struct dhp_backend *be, uint32_t partition)
 	return rec ? qs_slots_in(rec, QS_SLOT_PARKED) : 0;
 }
 
+static void qemu_info(struct dhp_backend *be, struct dhp_backend_info *ret_info)
+{
+	struct qemu *q = to_qemu(be);
+
+	*ret_info = (struct dhp_backend_info){
+		.accelerator = dhp_qemu_accel_name(q->accel),
+		.version = q->version_text,
+		.cpu_remove = dhp_qemu_cpu_remove_name(q->cpu_remove),
+		.cpu_remove_reason = q->cpu_remove_reason,
+	};
+}
+
+/* STATE_DIR/qemu/<id>/console.log: QEMU writes the guest's ttyS0 there
+ * (-serial file:, truncated at each start); stop leaves it for people. */
+static int qemu_console_open(struct dhp_backend *be, uint32_t partition, int *ret_fd,
+			     struct dhp_error *err)
+{
+	char path[QEMU_PATH_MAX];
+	int fd;
+
+	if (qemu_part_path(to_qemu(be), partition, "console.log", path, sizeof(path)) < 0)
+		return dhp_error_set(err, -ENAMETOOLONG, "the console log's path is too long");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int r = errno == ENOENT ? -ENOENT : -errno;
+
+		dhp_error_set(err, r, "partition %u has no console log%s%s", partition,
+			      r == -ENOENT ? " yet" : ": ", r == -ENOENT ? "" : strerror(-r));
+		return r == -ENOENT ? dhp_error_resolve(err, "start it: QEMU writes the log "
+							"from its boot on") : r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
 static void reported(struct qcall *c, int rc, const struct dhp_proto_reply *reply,
 		     const struct dhp_error *err)
 {
@@ -324,5 +359,7 @@ static const struct dhp_backend_ops qemu_ops = {
 	.move = qemu_move,
 	.cancel = qemu_cancel,
 	.reconcile = qemu_reconcile,
+	.info = qemu_info,
+	.console_open = qemu_console_open,
 	.free = qemu_free,
 };

@@ -223,6 +223,19 @@ static void sim_free(struct dhp_backend *be)
 	free(sim);
 }
 
+/* No hypervisor, nothing to unplug: a processor leaves as the simulated
+ * OS and the hardware file say. There are no consoles (console_open NULL):
+ * a simulated OS prints nothing. */
+static void sim_info(struct dhp_backend *be, struct dhp_backend_info *ret_info)
+{
+	(void)be;
+	*ret_info = (struct dhp_backend_info){
+		.cpu_remove = "simulated",
+		.cpu_remove_reason = "the simulated server: the simulated OS takes the processor "
+				     "offline and the hardware file detaches it",
+	};
+}
+
 const struct dhp_backend_ops sim_ops = {
 	.name = "sim",
 	.power = sim_power,
@@ -236,6 +249,7 @@ const struct dhp_backend_ops sim_ops = {
 	.move = sim_move,
 	.cancel = sim_cancel,
 	.reconcile = sim_reconcile,
+	.info = sim_info,
 	.free = sim_free,
 };
 
