@@ -462,6 +462,12 @@ def test_errors(c):
     status, _, same = c.call("PATCH", web, {}, expect=200)
     check(same["Id"] == "web", "an empty PATCH answers the system")
     c.error("GET", SYSTEMS, None, 401, "NoValidSession", user=None)
+    # The simulated server keeps no console logs: a 404 that says so.
+    _, doc = c.error("GET", web + "/Oem/Dhp/Console", None, 404, "ResourceNotFound")
+    check("simulated" in doc["error"]["message"], doc["error"]["message"])
+    c.error("GET", SYSTEMS + "/nope/Oem/Dhp/Console", None, 404, "ResourceNotFound")
+    c.error("GET", web + "/Oem/Dhp/Console", None, 401, "NoValidSession", user=None)
+    c.error("POST", web + "/Oem/Dhp/Console", {}, 405, "OperationNotAllowed")
     invariants(c)
 
 

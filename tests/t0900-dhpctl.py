@@ -36,7 +36,8 @@ build = sys.argv[1] if len(sys.argv) > 1 else "build"
 DHPCTL = os.path.abspath(os.path.join(build, "dhpctl"))
 HOME = tempfile.mkdtemp(prefix="dhpctl-home-")
 VERBS = ["server", "units", "partitions", "create", "delete", "start", "stop", "restart",
-         "add", "remove", "replace", "power-on", "power-off", "ops", "events", "login"]
+         "add", "remove", "replace", "power-on", "power-off", "ops", "events", "console",
+         "login"]
 
 
 def run(*args, env=None, timeout=60):
@@ -99,6 +100,7 @@ USAGE_ERRORS = [
     ["create", "../x", "--os", "linux", "s0-cpu0"], ["start", "a/b"], ["ops", "--wait"],
     ["--url", "ftp://127.0.0.1", "units"], ["--url", "https://127.0.0.1/redfish", "units"],
     ["--url", "https://u:p@127.0.0.1", "units"], ["help", "bogus"],
+    ["console"], ["console", "a/b"], ["console", "web", "extra"], ["console", "web", "--tail"],
 ]
 
 
@@ -547,6 +549,114 @@ def fake_sse():
     with_fake({("GET", "/redfish/v1/EventService/SSE"): lambda h, f: answers.pop(0)}, refused)
 
 
+def console_log():
+    """A console log that dhpd would serve, with its Range rules: at most
+    64 KiB per answer; no Range: the last 64 KiB."""
+    state = {"log": b"\r\ndhp-guest: init dhp-guest\r\n"}
+    cap = 65536
+
+    def handler(h, fake):
+        log, rng = state["log"], h.headers.get("Range")
+        size = len(log)
+        m = re.fullmatch(r"bytes=(\d+)-", rng or "")
+        first = int(m.group(1)) if m else max(0, size - cap)
+        if m and first >= size:
+            return 416, redfish_error(416, "Nothing there.")[1], [
+                ("Content-Range", "bytes */%d" % size)]
+        part = log[first:first + cap]
+        if first == 0 and len(part) == size:
+            return 200, part, [("Content-Type", "text/plain")]
+        return 206, part, [("Content-Type", "text/plain"), (
+            "Content-Range", "bytes %d-%d/%d" % (first, first + len(part) - 1, size))]
+    return state, {("GET", "/redfish/v1/Systems/web/Oem/Dhp/Console"): handler}
+
+
+def fake_console():
+    state, routes = console_log()
+    cmd = ["--url", None, "--token", "t", "console", "web"]
+
+    def tail(fake):
+        cmd[1] = fake.url
+        e = {k: v for k, v in os.environ.items() if not k.startswith("DHP_")}
+        e["HOME"] = HOME
+        out = subprocess.run([DHPCTL] + cmd, env=e, capture_output=True, timeout=60)
+        expect(out, 0)
+        check(out.stdout == b"\r\ndhp-guest: init dhp-guest\r\n", "to a pipe, byte for byte: "
+              "%r" % out.stdout)
+        check("Range" not in fake.requests[0][2], "the tail: no Range")
+        out = run("-o", "json", *cmd)
+        doc = json.loads(out.stdout)
+        check(doc == {"partition": "web", "offset": 0, "size": 29,
+                      "text": "\r\ndhp-guest: init dhp-guest\r\n"}, doc)
+
+    def big(fake):
+        cmd[1] = fake.url
+        state["log"] = b"".join(b"line %06d\n" for i in range(20000))	# 220,000 bytes
+        out = run(*cmd)
+        check(out.stdout.encode() == state["log"][-65536:], "the last 64 KiB")
+        fake.requests.clear()
+        out = run(*cmd, "--all")
+        expect(out, 0)
+        check(out.stdout.encode() == state["log"], "--all: %d bytes" % len(out.stdout))
+        n = len(fake.headers_of("GET", "/redfish/v1/Systems/web/Oem/Dhp/Console"))
+        check(n == 4, "64 KiB per request: %d requests" % n)
+
+    def follow(fake):
+        cmd[1] = fake.url
+        state["log"] = b"boot one\n"
+        e = {k: v for k, v in os.environ.items() if not k.startswith("DHP_")}
+        e["HOME"] = HOME
+        proc = subprocess.Popen([DHPCTL] + cmd + ["--follow"], env=e, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        lines = Lines(proc)
+        try:
+            lines.until(lambda got: len(got) >= 1, 15)
+            state["log"] += b"more output\n"
+            lines.until(lambda got: len(got) >= 2, 15)
+            state["log"] = b"two\n"	# shorter: the partition restarted
+            lines.until(lambda got: len(got) >= 3, 15)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            rc = proc.wait(timeout=10)
+        check(lines.got == ["boot one\n", "more output\n", "two\n"], "followed: %r" % lines.got)
+        check(rc == 0, "console --follow ends with 0 on Ctrl-C, not %d" % rc)
+        check("started again" in proc.stderr.read(), "the restart is told")
+        ranges = [h.get("Range") for h in
+                  fake.headers_of("GET", "/redfish/v1/Systems/web/Oem/Dhp/Console")]
+        check(ranges[0] is None and "bytes=9-" in ranges and "bytes=21-" in ranges and
+              "bytes=0-" in ranges, "ranges asked: %r" % ranges[:8])
+
+    def terminal(fake):
+        # To a terminal, the guest's control characters are defused.
+        cmd[1] = fake.url
+        state["log"] = b"\x1b[31mred\r\n"
+        master, slave = os.openpty()
+        e = {k: v for k, v in os.environ.items() if not k.startswith("DHP_")}
+        e["HOME"] = HOME
+        proc = subprocess.Popen([DHPCTL] + cmd, env=e, stdout=slave, stderr=subprocess.PIPE)
+        os.close(slave)
+        rc = proc.wait(timeout=30)
+        got = b""
+        try:
+            while True:
+                chunk = os.read(master, 4096)
+                if not chunk:
+                    break
+                got += chunk
+        except OSError:
+            pass
+        os.close(master)
+        check(rc == 0 and got.replace(b"\r", b"") == b"?[31mred\n", repr(got))
+
+    def refused(fake):
+        out = run("--url", fake.url, "--token", "t", "console", "db")
+        expect(out, 3)
+        error_once(out, "no such thing")
+
+    for fn in (tail, big, follow, terminal, refused):
+        with_fake(routes, fn)
+
+
 # ---- against a real dhpd ----
 
 class Ctl:
@@ -795,9 +905,21 @@ def d_events_follow(ctl):
     expect(ctl("power-off", "s3-cpu1"), 0)
 
 
+def d_console(ctl):
+    # The simulated server keeps no console logs; an unknown partition is
+    # refused the same way.
+    out = ctl("console", "t0900")
+    expect(out, 3)
+    error_once(out, r"simulated server keeps no console logs")
+    out = ctl("console", "nope", "--follow")
+    expect(out, 3)
+    error_once(out, r"'nope' was not found")
+
+
 DHPD_CASES = [d_server, d_units, d_create, d_start, d_add, d_add_rolled_back, d_remove,
               d_replace, d_add_several, d_on_restart, d_no_wait, d_assign_stopped, d_ops,
-              d_events, d_delete, d_refused, d_credentials, d_tls, d_power, d_events_follow]
+              d_events, d_console, d_delete, d_refused, d_credentials, d_tls, d_power,
+              d_events_follow]
 
 
 def with_dhpd():
@@ -839,6 +961,7 @@ def main():
         results.case("fake-misbehaving-server", fake_misbehaving)
         results.case("fake-task-followed", fake_task)
         results.case("fake-events-resume", fake_sse)
+        results.case("fake-console", fake_console)
         with_dhpd()
     finally:
         shutil.rmtree(HOME, ignore_errors=True)

@@ -256,6 +256,25 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
+/* The partition's console log, as the API serves it (console_open), has
+ * text (the guest's boot line). */
+static void console_has(uint32_t id, const char *text)
+{
+	struct dhp_error err = { 0 };
+	char buf[65536];
+	ssize_t n = 0;
+	int fd = -1;
+
+	CHECK_MSG(tb.backend->ops->console_open(tb.backend, id, &fd, &err) == 0,
+		  "console_open: %s", err.message);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	CHECK_MSG(strstr(buf, text) != NULL, "no \"%s\" in the console log: %s", text, buf);
+}
+
 static bool boot(void)
 {
 	struct report rep;
@@ -266,6 +285,7 @@ static bool boot(void)
 	id = dhp_server_partition_by_name(tb.server, "p")->id;
 	remember_pid(id);
 	CHECK(dhp_qemu_partition_pid(tb.backend, id) > 0);
+	console_has(id, "\ndhp-guest: init ");
 	if (guest(&rep)) {
 		CHECK_STR(rep.st.cpus_online, "0");
 		CHECK_STR(rep.st.cpus_possible, "0-31");

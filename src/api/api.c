@@ -163,6 +163,9 @@ void api_response_release(struct api_response *res)
 {
 	json_decref(res->body);
 	res->body = NULL;
+	free(res->raw_owned);
+	res->raw_owned = NULL;
+	res->raw_len = 0;
 }
 
 void api_ok(struct api_response *res, unsigned status, json_t *body)

@@ -51,6 +51,7 @@ struct api_request {
 	/* Headers the API uses (NULL when absent). */
 	const char *if_match;
 	const char *last_event_id;
+	const char *range;		/* Range: "bytes=..." (the console) */
 	/* Query parameters the API uses (NULL when absent). */
 	const char *filter;		/* $filter */
 	const struct auth_principal *who;	/* NULL only on unauthenticated routes */
@@ -96,6 +97,11 @@ struct api_response {
 	 * with its Content-Type. */
 	const char *raw_body;
 	const char *raw_type;
+	/* Or bytes the handler made (a console log: any bytes, raw_len of
+	 * them), sent when body and raw_body are NULL, with raw_type. Owned:
+	 * malloc'd by the handler, freed by the HTTP layer. */
+	char *raw_owned;
+	size_t raw_len;
 	struct api_header headers[API_MAX_HEADERS];	/* Location, ETag, Allow, ... */
 	unsigned n_headers;
 	/* A streamed response (SSE): the HTTP layer keeps the connection
@@ -182,5 +188,6 @@ extern const struct api_route api_routes_tasks[];	/* resources/tasks.c */
 extern const struct api_route api_routes_events[];	/* resources/events.c */
 extern const struct api_route api_routes_sessions[];	/* resources/sessions.c */
 extern const struct api_route api_routes_accounts[];	/* resources/accounts.c */
+extern const struct api_route api_routes_console[];	/* resources/console.c */
 
 #endif

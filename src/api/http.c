@@ -254,7 +254,7 @@ static enum MHD_Result queue_stream(struct http_req *r, struct api_response *res
 	return ok;
 }
 
-static enum MHD_Result queue_json(struct http_req *r, const struct api_response *res)
+static enum MHD_Result queue_json(struct http_req *r, struct api_response *res)
 {
 	char *text = res->body ? json_dumps(res->body, JSON_COMPACT) : NULL;
 	size_t len = text ? strlen(text) : 0;
@@ -266,6 +266,12 @@ static enum MHD_Result queue_json(struct http_req *r, const struct api_response 
 		type = res->raw_type;
 		resp = MHD_create_response_from_buffer(strlen(res->raw_body),
 						       (void *)res->raw_body, MHD_RESPMEM_PERSISTENT);
+	} else if (!text && res->raw_owned) {
+		type = res->raw_type;
+		resp = MHD_create_response_from_buffer_with_free_callback(res->raw_len,
+									  res->raw_owned, free);
+		if (resp)
+			res->raw_owned = NULL;	/* MHD frees it */
 	} else {
 		resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
 	}
@@ -416,6 +422,7 @@ static void handle(struct http_req *r, const char *url, const char *method,
 		return;
 	req.if_match = header(r, "If-Match");
 	req.last_event_id = header(r, "Last-Event-ID");
+	req.range = header(r, "Range");
 	req.filter = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "$filter");
 	user = cred.token ? NULL : MHD_basic_auth_get_username_password(r->conn, &password);
 	cred.user = user;

@@ -24,6 +24,7 @@ const struct api_route *const api_route_tables[] = {
 	api_routes_events,
 	api_routes_sessions,
 	api_routes_accounts,
+	api_routes_console,
 	NULL,
 };
 

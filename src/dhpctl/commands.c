@@ -96,6 +96,16 @@ const struct ctl_cmd ctl_cmds[] = {
 	    { "since", "ID", "only the events after number ID" },
 	    { "partition", "NAME", "only the events of partition NAME" } },
 	  0, 0, cmd_events },
+	{ "console", "NAME [--follow] [--all]", "a partition's console log (tail -f with --follow)",
+	  "Print the console log of the partition NAME: what its OS printed on its first "
+	  "serial port, kept by dhpd (a QEMU server; the simulated server has none). Without "
+	  "options the last 64 KiB. With --follow, keep printing what the OS prints, every "
+	  "half second, until Ctrl-C; a log that starts again (the partition restarted) is "
+	  "followed from its start. To a terminal, control characters are shown as '?'.",
+	  "dhpctl console web --follow",
+	  { { "follow", NULL, "keep printing new output until Ctrl-C" },
+	    { "all", NULL, "the whole log, not only its last 64 KiB" } },
+	  1, 1, cmd_console },
 	{ "login", "", "log in: print a session token for DHP_TOKEN",
 	  "Create a session with the user and password and print its token, so that "
 	  "later commands can use it instead of the password: "

@@ -20,7 +20,7 @@
  *   cmd-*.c         the verbs: units.c (server, units, power-on/off),
  *                   partitions.c (partitions, create, delete, start, stop,
  *                   restart), compose.c (add, remove, replace), ops.c,
- *                   events.c, login.c
+ *                   events.c, login.c, console.c (a partition's console log)
  */
 #ifndef DHPCTL_DHPCTL_H
 #define DHPCTL_DHPCTL_H
@@ -155,6 +155,7 @@ int cmd_replace(struct ctl *ctl, const struct ctl_args *args);
 int cmd_ops(struct ctl *ctl, const struct ctl_args *args);	/* cmd-ops.c */
 int cmd_events(struct ctl *ctl, const struct ctl_args *args);	/* cmd-events.c */
 int cmd_login(struct ctl *ctl, const struct ctl_args *args);	/* cmd-login.c */
+int cmd_console(struct ctl *ctl, const struct ctl_args *args);	/* cmd-console.c */
 
 /* The verb being run (power-on/off and start/stop/restart share a
  * function). Set by main before run(). */

@@ -67,7 +67,7 @@ size_t http_on_header(char *data, size_t size, size_t n, void *ctx)
 	if (len >= 5 && !memcmp(data, "HTTP/", 5)) {
 		/* A new answer (after a 100 Continue): forget the last one's. */
 		reply->location[0] = reply->etag[0] = reply->token[0] = '\0';
-		reply->content_type[0] = '\0';
+		reply->content_type[0] = reply->content_range[0] = '\0';
 		return len;
 	}
 	if (!colon)
@@ -88,6 +88,9 @@ size_t http_on_header(char *data, size_t size, size_t n, void *ctx)
 		keep_header(reply->token, sizeof(reply->token), value, vlen, &r->overlong);
 	else if (IS("Content-Type"))
 		keep_header(reply->content_type, sizeof(reply->content_type), value, vlen,
+			    &r->overlong);
+	else if (IS("Content-Range"))
+		keep_header(reply->content_range, sizeof(reply->content_range), value, vlen,
 			    &r->overlong);
 #undef IS
 	return len;
@@ -115,13 +118,15 @@ static int set_method(CURL *easy, const char *method, const char *payload)
 	return 0;
 }
 
-/* The answer's body as JSON, when it says it is (or looks like) JSON. */
+/* The answer's body as JSON, when it says it is (or, untyped, looks like)
+ * JSON: a console log that starts with "{" is text. */
 static int parse_body(const struct http *http, struct http_reply *reply, struct ctl_error *err)
 {
 	json_error_t jerr;
 
-	if (!reply->len || (!strstr(reply->content_type, "json") && reply->body[0] != '{' &&
-			    reply->body[0] != '['))
+	if (!reply->len || (!strstr(reply->content_type, "json") &&
+			    (reply->content_type[0] || (reply->body[0] != '{' &&
+							reply->body[0] != '['))))
 		return 0;
 	reply->json = json_loadb(reply->body, reply->len, 0, &jerr);
 	if (reply->json || reply->status < 200 || reply->status > 299)
@@ -133,6 +138,13 @@ static int parse_body(const struct http *http, struct http_reply *reply, struct 
 
 int http_call(struct http *http, const char *method, const char *path, const json_t *body,
 	      const char *if_match, struct http_reply *ret_reply, struct ctl_error *err)
+{
+	return http_call_header(http, method, path, body, if_match, NULL, ret_reply, err);
+}
+
+int http_call_header(struct http *http, const char *method, const char *path,
+		     const json_t *body, const char *if_match, const char *header,
+		     struct http_reply *ret_reply, struct ctl_error *err)
 {
 	struct http_recv recv = { .reply = ret_reply };
 	struct curl_slist *headers = NULL;
@@ -157,6 +169,8 @@ int http_call(struct http *http, const char *method, const char *path, const jso
 		snprintf(line, sizeof(line), "If-Match: %s", if_match);
 		headers = curl_slist_append(headers, line);
 	}
+	if (header)
+		headers = curl_slist_append(headers, header);
 	curl_easy_setopt(http->easy, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(http->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY);
 	curl_easy_setopt(http->easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -185,7 +199,8 @@ int http_call(struct http *http, const char *method, const char *path, const jso
 		curl_slist_free_all(headers);
 		free(payload);
 		http_reply_release(ret_reply);
-		return http_call(http, method, path, body, if_match, ret_reply, err);
+		return http_call_header(http, method, path, body, if_match, header, ret_reply,
+					err);
 	}
 	if (ret_reply->status < 200 || ret_reply->status > 299)
 		r = http_error_status(http, ret_reply->status, ret_reply->json,

@@ -33,6 +33,7 @@ struct http_reply {
 	char etag[HTTP_MAX_HEADER];
 	char token[HTTP_MAX_HEADER];	/* X-Auth-Token */
 	char content_type[128];
+	char content_range[128];	/* "bytes 0-99/1000" (the console) */
 };
 
 void http_reply_release(struct http_reply *reply);
@@ -54,6 +55,12 @@ const char *http_base(const struct http *http);
  */
 int http_call(struct http *http, const char *method, const char *path, const json_t *body,
 	      const char *if_match, struct http_reply *ret_reply, struct ctl_error *err);
+
+/* http_call with one more request header ("Range: bytes=100-"), or none
+ * when header is NULL. */
+int http_call_header(struct http *http, const char *method, const char *path,
+		     const json_t *body, const char *if_match, const char *header,
+		     struct http_reply *ret_reply, struct ctl_error *err);
 
 /* GET path and return its JSON (caller frees with json_decref). */
 int http_get_json(struct http *http, const char *path, json_t **ret_json,
