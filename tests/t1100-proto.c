@@ -780,8 +780,9 @@ static void peer_spawn(struct peer *p, const char *how, const char *where)
 	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	if (logfd >= 0)
 		dup2(logfd, 2);
+	/* --no-apps: never the host's /run/dhp-agent.sock (t1150 tests them). */
 	execl(agent_path, "dhp-agent", how, where, "--sysfs", tree, "--no-uevents",
-	      "--settle-ms", "100", "--verbose", (char *)NULL);
+	      "--settle-ms", "100", "--no-apps", "--verbose", (char *)NULL);
 	_exit(127);
 }
 
@@ -1042,8 +1043,8 @@ static void test_agent_pci_notify_report(void)
 	expect(23, DHP_PROTO_ERROR, EINVAL, "needs its slot",
 	       "\"op\":\"offline\",\"unit\":{\"kind\":\"io-host-bridge\"}");
 
-	/* Notifications: vetoable ones approved (no application can veto
-	 * yet), the others acknowledged. */
+	/* Notifications: vetoable ones approved (--no-apps: no application
+	 * can veto), the others acknowledged. */
 	for (unsigned n = 0; n < DHP_PROTO_NOTE_MAX; n++) {
 		snprintf(req, sizeof(req), "\"op\":\"notify\",\"note\":\"%s\"," CPU(2),
 			 dhp_proto_note_name(n));

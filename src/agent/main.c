@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dhp-agent: options, start-up and the loop. Start-up order: the sysfs
- * root, the kernel's uevents, then the channel to dhpd, reopened for as
- * long as the agent runs (dhpd restarts, a test reconnects, the serial
- * port reports EIO); every (re)opening begins with a hello.
+ * dhp-agent: start-up and the loop (options.c has the options). Start-up
+ * order: the sysfs root, the kernel's uevents, the applications' socket,
+ * then the channel to dhpd, reopened for as long as the agent runs (dhpd
+ * restarts, a test reconnects, the serial port reports EIO); every
+ * (re)opening begins with a hello. Applications are served all the
+ * while, the channel open or not.
  */
 #include "agent/agent.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,15 +34,39 @@ static void on_signal(int sig)
 	stopping = 1;	/* async-signal-safe: the loop sees it after poll */
 }
 
+bool agent_stopping(void)
+{
+	return stopping;
+}
+
+const sigset_t *agent_wait_mask(void)
+{
+	return &wait_mask;
+}
+
+int64_t agent_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+__attribute__((format(printf, 1, 0)))
+static void vlog(const char *fmt, va_list ap)
+{
+	fputs("dhp-agent: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void agent_log(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("dhp-agent: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vlog(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void agent_debug(const struct agent *a, const char *fmt, ...)
@@ -50,114 +75,78 @@ void agent_debug(const struct agent *a, const char *fmt, ...)
 
 	if (!a->cfg.verbose)
 		return;
-	fputs("dhp-agent: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vlog(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
-static void usage(FILE *f)
+/* One turn: wait up to timeout_ms (-1: no limit) for dhpd, the kernel or
+ * the applications, and answer. Returns whether the channel delivered
+ * anything (for the back-off). */
+static bool serve(struct agent *a, int timeout_ms)
 {
-	fprintf(f, "usage: dhp-agent [--device PATH | --socket PATH] [--sysfs DIR]\n"
-		   "                 [--settle-ms N] [--no-uevents] [--verbose]\n"
-		   "Speaks the dhp agent protocol (version %d) with dhpd: docs/agent-protocol.md.\n"
-		   "  --device PATH   serial port to dhpd (default /dev/ttyS1, set raw 115200 8N1)\n"
-		   "  --socket PATH   connect to a unix socket instead (tests)\n"
-		   "  --sysfs DIR     sysfs root (default /sys; tests use a fake tree)\n"
-		   "  --settle-ms N   wait up to N ms for a hot-added unit's sysfs node (5000)\n"
-		   "  --no-uevents    do not relay kernel uevents\n"
-		   "  --verbose       log every refused line and notification\n",
-		DHP_PROTO_VERSION);
-}
-
-static int parse_options(int argc, char **argv, struct agent_config *cfg)
-{
-	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "sysfs", required_argument, NULL, 'S' },
-		{ "settle-ms", required_argument, NULL, 't' },
-		{ "no-uevents", no_argument, NULL, 'U' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	char *end;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': cfg->device = optarg; break;
-		case 's': cfg->socket = optarg; break;
-		case 'S': cfg->sysfs = optarg; break;
-		case 'U': cfg->uevents = false; break;
-		case 'v': cfg->verbose = true; break;
-		case 't':
-			errno = 0;
-			cfg->settle_ms = (unsigned)strtoul(optarg, &end, 10);
-			if (errno || *end || !*optarg || cfg->settle_ms > 600000) {
-				agent_log("--settle-ms wants milliseconds up to 600000, not \"%s\"",
-					  optarg);
-				return 2;
-			}
-			break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("%s (protocol %d)\n", AGENT_NAME, DHP_PROTO_VERSION); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
-		return 2;
-	}
-	return -1;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	ppoll(NULL, 0, &ts, &wait_mask);
-}
-
-/* One turn: wait for dhpd or the kernel, answer. Returns whether the
- * channel delivered anything (for the back-off). */
-static bool serve(struct agent *a)
-{
-	struct pollfd p[2] = { { a->chan_fd, POLLIN, 0 }, { a->uevent_fd, POLLIN, 0 } };
+	size_t n_apps = apps_poll_count(a);
+	struct pollfd *p = calloc(2 + n_apps, sizeof(*p));
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
 	char buf[DHP_PROTO_LINE_MAX];
+	bool lively = false;
 	ssize_t n;
 
-	if (ppoll(p, a->uevent_fd >= 0 ? 2 : 1, NULL, &wait_mask) < 0)
-		return false;	/* EINTR: the caller looks at stopping */
-	if (a->uevent_fd >= 0 && p[1].revents)
-		uevents_relay(a);
-	if (!p[0].revents)
+	if (!p) {
+		agent_log("cannot wait: %s", strerror(ENOMEM));
+		ts = (struct timespec){ 0, 100000000L };
+		ppoll(NULL, 0, &ts, &wait_mask);
 		return false;
+	}
+	/* Closed descriptors (-1) are skipped by poll. */
+	p[0] = (struct pollfd){ a->chan_fd, POLLIN, 0 };
+	p[1] = (struct pollfd){ a->uevent_fd, POLLIN, 0 };
+	apps_poll_fill(a, p + 2);
+	if (ppoll(p, 2 + n_apps, timeout_ms < 0 ? NULL : &ts, &wait_mask) <= 0)
+		goto out;	/* EINTR: the caller looks at stopping */
+	if (p[1].revents)
+		uevents_relay(a);
+	/* Before dhpd's line: a notification changes the applications. */
+	apps_poll_handle(a, p + 2);
+	if (!p[0].revents || a->chan_fd < 0)
+		goto out;
 	n = read(a->chan_fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return false;
+		goto out;
 	if (n <= 0) {
 		/* EOF from a socket, EIO from a serial port or pty that lost
 		 * its other side: reopen. */
 		agent_debug(a, "channel closed: %s", n ? strerror(errno) : "end of file");
 		channel_close(a);
-		return false;
+		goto out;
 	}
+	lively = true;
 	dhp_proto_reader_push(&a->reader, buf, (size_t)n, agent_serve_line, a, NULL);
 	if (a->chan_broken)
 		channel_close(a);
-	return true;
+out:
+	free(p);
+	apps_sweep(a);
+	return lively;
+}
+
+/* The back-off before reopening the channel: applications are served. */
+static void sleep_ms(struct agent *a, unsigned ms)
+{
+	int64_t end = agent_now_ms() + ms, left;
+
+	while (!stopping && (left = end - agent_now_ms()) > 0)
+		serve(a, (int)left);
 }
 
 int main(int argc, char **argv)
 {
 	struct agent a = {
 		.cfg = { .device = "/dev/ttyS1", .sysfs = "/sys", .settle_ms = 5000,
-			 .uevents = true },
+			 .uevents = true, .app_socket = AGENT_APP_SOCKET,
+			 .app_timeout_ms = 2000, .app_max = AGENT_APPS_MAX },
 		.sysfs_fd = -1, .chan_fd = -1, .uevent_fd = -1,
+		.apps = { .listen_fd = -1 },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t stop_signals;
@@ -166,7 +155,7 @@ int main(int argc, char **argv)
 	bool first = true, lively = false;
 	int r;
 
-	if ((r = parse_options(argc, argv, &a.cfg)) >= 0)
+	if ((r = agent_options(argc, argv, &a.cfg)) >= 0)
 		return r;
 	/* No SA_RESTART: ppoll returns and the loop sees stopping. */
 	sigaction(SIGTERM, &sa, NULL);
@@ -186,6 +175,12 @@ int main(int argc, char **argv)
 	dhp_proto_reader_init(&a.reader);
 	if (a.cfg.uevents && (r = uevents_open(&a)) < 0)
 		agent_log("kernel uevents will not be relayed: %s", strerror(-r));
+	if (a.cfg.app_socket) {
+		struct dhp_error err = { 0 };
+
+		if (apps_open(&a, &err) < 0)
+			agent_log("applications cannot register: %s", err.message);
+	}
 
 	while (!stopping) {
 		if (a.chan_fd < 0) {
@@ -196,7 +191,7 @@ int main(int argc, char **argv)
 				backoff = lively ? BACKOFF_MIN_MS
 						 : (backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 										 : backoff * 2);
-				sleep_ms(backoff);
+				sleep_ms(&a, backoff);
 			}
 			first = false;
 			lively = false;
@@ -214,9 +209,10 @@ int main(int argc, char **argv)
 				channel_close(&a);
 			continue;
 		}
-		lively |= serve(&a);
+		lively |= serve(&a, -1);
 	}
 	channel_close(&a);
+	apps_close(&a);
 	uevents_close(&a);
 	close(a.sysfs_fd);
 	return 0;

@@ -189,11 +189,13 @@ static unsigned caps_read(const struct agent *a)
 		caps |= DHP_PROTO_CAP_PCI_RESCAN | DHP_PROTO_CAP_PCI_REMOVE;
 	if (a->uevent_fd >= 0)
 		caps |= DHP_PROTO_CAP_UEVENTS;
-	/* No DHP_PROTO_CAP_VETO until applications can veto (apps.c). */
+	/* Applications can veto only while the agent listens for them. */
+	if (a->apps.listen_fd >= 0)
+		caps |= DHP_PROTO_CAP_VETO;
 	return caps;
 }
 
-int agent_hello(const struct agent *a, struct dhp_proto_hello *hello)
+void agent_hello_brief(const struct agent *a, struct dhp_proto_hello *hello)
 {
 	struct utsname u;
 
@@ -204,6 +206,11 @@ int agent_hello(const struct agent *a, struct dhp_proto_hello *hello)
 		snprintf(hello->kernel, sizeof(hello->kernel), "%s", u.release);
 	snprintf(hello->profile, sizeof(hello->profile), "linux");
 	hello->caps = caps_read(a);
+}
+
+int agent_hello(const struct agent *a, struct dhp_proto_hello *hello)
+{
+	agent_hello_brief(a, hello);
 	hello->has_state = true;
 	return agent_state(a, NULL, &hello->state);
 }

@@ -8,21 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An error event: the answer to a line with no id to reply to. */
-static void send_error_event(struct agent *a, int code, const char *reason)
-{
-	struct dhp_proto_msg *msg = calloc(1, sizeof(*msg));
-
-	if (!msg)
-		return;
-	msg->type = DHP_PROTO_EVENT;
-	msg->event.kind = DHP_PROTO_EVENT_ERROR;
-	msg->event.code = code;
-	snprintf(msg->event.reason, sizeof(msg->event.reason), "%s", reason);
-	channel_send(a, msg);
-	free(msg);
-}
-
 int agent_send_hello(struct agent *a)
 {
 	struct dhp_proto_msg *msg = calloc(1, sizeof(*msg));
@@ -79,34 +64,42 @@ static void serve_request(struct agent *a, const struct dhp_proto_request *req,
 			  reply->reason);
 }
 
-/* A line that did not decode: reply if it has an id, else an error event;
- * nothing to a reply or an event (see dhp_proto_peek_type). */
-static void refuse(struct agent *a, const char *line, size_t len, const struct dhp_error *why)
+bool agent_refusal(const struct agent *a, const char *line, size_t len, int rc,
+		   const struct dhp_error *why, struct dhp_proto_msg *out)
 {
 	enum dhp_proto_type type;
-	struct dhp_proto_msg *msg;
 	uint64_t id;
 
+	memset(out, 0, sizeof(*out));
+	if (rc == -EMSGSIZE) {
+		agent_debug(a, "refused a line longer than %d bytes", DHP_PROTO_LINE_MAX);
+		out->type = DHP_PROTO_EVENT;
+		out->event.kind = DHP_PROTO_EVENT_ERROR;
+		out->event.code = rc;
+		snprintf(out->event.reason, sizeof(out->event.reason),
+			 "line longer than %d bytes", DHP_PROTO_LINE_MAX);
+		return true;
+	}
+	/* Nothing to a reply or an event (see dhp_proto_peek_type). */
 	if (dhp_proto_peek_type(line, len, &type) &&
 	    (type == DHP_PROTO_REPLY || type == DHP_PROTO_EVENT)) {
 		agent_log("ignored a malformed %s: %s", dhp_proto_type_name(type), why->message);
-		return;
+		return false;
 	}
 	agent_debug(a, "refused a line: %s", why->message);
 	if (!dhp_proto_peek_id(line, len, &id)) {
-		send_error_event(a, why->code, why->message);
-		return;
+		out->type = DHP_PROTO_EVENT;
+		out->event.kind = DHP_PROTO_EVENT_ERROR;
+		out->event.code = why->code;
+		snprintf(out->event.reason, sizeof(out->event.reason), "%s", why->message);
+		return true;
 	}
-	msg = calloc(1, sizeof(*msg));
-	if (!msg)
-		return;
-	msg->type = DHP_PROTO_REPLY;
-	msg->reply.id = id;
-	msg->reply.result = DHP_PROTO_ERROR;
-	msg->reply.code = why->code;
-	snprintf(msg->reply.reason, sizeof(msg->reply.reason), "%s", why->message);
-	channel_send(a, msg);
-	free(msg);
+	out->type = DHP_PROTO_REPLY;
+	out->reply.id = id;
+	out->reply.result = DHP_PROTO_ERROR;
+	out->reply.code = why->code;
+	snprintf(out->reply.reason, sizeof(out->reply.reason), "%s", why->message);
+	return true;
 }
 
 int agent_serve_line(void *ctx, const char *line, size_t len, int rc)
@@ -114,21 +107,15 @@ int agent_serve_line(void *ctx, const char *line, size_t len, int rc)
 	struct dhp_proto_msg *in = NULL, *out = NULL;
 	struct agent *a = ctx;
 	struct dhp_error err = { 0 };
-	char text[96];
 
-	if (rc == -EMSGSIZE) {
-		snprintf(text, sizeof(text), "line longer than %d bytes", DHP_PROTO_LINE_MAX);
-		agent_debug(a, "refused a line: %s", text);
-		send_error_event(a, rc, text);
-		return 0;
-	}
 	/* Two messages of some 10 KiB each: on the heap, not the stack. */
 	in = calloc(1, sizeof(*in));
 	out = calloc(1, sizeof(*out));
 	if (!in || !out)
 		goto out;
-	if (dhp_proto_decode(line, len, in, &err) < 0) {
-		refuse(a, line, len, &err);
+	if (rc < 0 || dhp_proto_decode(line, len, in, &err) < 0) {
+		if (agent_refusal(a, line, len, rc, &err, out))
+			channel_send(a, out);
 		goto out;
 	}
 	switch (in->type) {
