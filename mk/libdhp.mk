@@ -115,12 +115,19 @@ uninstall:
 # t1400 plays dhp-agent against the shared library (linked as a program
 # would, found through its rpath), using the protocol library for its own
 # side of the socket: the library's copy of it is hidden, so the two never
-# meet. t1410-install.py runs make install into a temporary DESTDIR.
+# meet. t1410-install.py runs make install into a temporary DESTDIR and
+# builds programs against what it installed.
 $(BUILD)/tests/t1400-libdhp.o: ALL_CFLAGS += -Iinclude -pthread
 $(BUILD)/tests/t1400-libdhp: $(BUILD)/tests/t1400-libdhp.o $(BUILD)/tests/harness.o \
 			     $(PROTO_LIB) $(BUILD)/src/common/error.o | $(LIBDHP_SO) $(LIBDHP_LINK)
 	$(CC) $(ALL_LDFLAGS) $^ -L$(BUILD) -ldhp -Wl,-rpath,'$$ORIGIN/..' $(PROTO_LIBS) -pthread \
 		-o $@
+# t1401 links the library's objects themselves, to reach its insides
+# (reading uevent datagrams, records): src/libdhp/internal.h.
+$(BUILD)/tests/t1401-libdhp-internal.o: ALL_CFLAGS += -Iinclude -pthread
+$(BUILD)/tests/t1401-libdhp-internal: $(BUILD)/tests/t1401-libdhp-internal.o \
+				      $(BUILD)/tests/harness.o $(LIBDHP_OBJS)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBDHP_LIBS) -o $@
 
 -include $(LIBDHP_OBJS:.o=.d)
 # --- end of libdhp --------------------------------------------------------------
