@@ -288,6 +288,41 @@ static void test_reply_event_round_trip(void)
 	free(in);
 }
 
+/* Reasons and names are for people and come as bytes from kernels and
+ * applications: a long one is cut on a whole character, and invalid UTF-8
+ * is sent with '?' in its place, never refused by the encoder. */
+static void test_text_utf8(void)
+{
+	struct dhp_proto_msg *in = msg_new(DHP_PROTO_REPLY), *out;
+	char line[DHP_PROTO_LINE_MAX + 1], text[64];
+	struct dhp_error err = { 0 };
+	size_t len = 0, n;
+
+	/* 300 "é" (2 bytes each): a 255-byte cut falls inside one. */
+	n = (size_t)snprintf(line, sizeof(line), "{\"type\":\"reply\",\"id\":1,\"result\":\"error\",\"reason\":\"");
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "\u00e9");
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "\"}");
+	out = calloc(1, sizeof(*out));
+	CHECK_MSG(dhp_proto_decode(line, n, out, &err) == 0, "decode: %s", err.message);
+	CHECK_INT(strlen(out->reply.reason), DHP_PROTO_TEXT_MAX - 2);	/* 127 "é" */
+	/* ... and sent on unchanged. */
+	CHECK_MSG(dhp_proto_encode(out, line, sizeof(line), &len, &err) == 0, "encode: %s",
+		  err.message);
+	free(out);
+
+	/* Bytes that are not UTF-8 (a cut lead byte, a stray continuation,
+	 * a surrogate) become '?'. */
+	snprintf(text, sizeof(text), "busy \xc3 \x80 \xed\xa0\x80 ok \xc3\xa9");
+	in->reply = (struct dhp_proto_reply){ .id = 2, .result = DHP_PROTO_ERROR, .code = -EBUSY };
+	snprintf(in->reply.reason, sizeof(in->reply.reason), "%s", text);
+	out = round_trip(in, NULL);
+	if (out)
+		CHECK_STR(out->reply.reason, "busy ? ? ??? ok \xc3\xa9");
+	free(out);
+	free(in);
+}
+
 /* A state larger than a line: cut, marked, still a valid line. */
 static void test_truncation(void)
 {
@@ -1212,6 +1247,7 @@ int main(void)
 	RUN(test_hello_round_trip);
 	RUN(test_request_round_trip);
 	RUN(test_reply_event_round_trip);
+	RUN(test_text_utf8);
 	RUN(test_truncation);
 	RUN(test_line_reader);
 	RUN(test_malformed);

@@ -33,7 +33,7 @@ static int why_encode(json_t *root, const char *reason, int code)
 	int r = 0;
 
 	if (reason[0])
-		r = pj_set(root, "reason", json_string(reason));
+		r = pj_set(root, "reason", pj_text(reason));
 	/* Positive on the wire, as errno is. */
 	if (!r && code)
 		r = pj_set(root, "errno", json_integer(code < 0 ? -code : code));

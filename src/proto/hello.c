@@ -13,11 +13,11 @@ int proto_hello_encode(json_t *obj, const struct dhp_proto_hello *hello)
 	if (!r)
 		r = pj_set(obj, "version", json_integer(hello->version));
 	if (!r && hello->agent[0])
-		r = pj_set(obj, "agent", json_string(hello->agent));
+		r = pj_set(obj, "agent", pj_text(hello->agent));
 	if (!r && hello->kernel[0])
-		r = pj_set(obj, "kernel", json_string(hello->kernel));
+		r = pj_set(obj, "kernel", pj_text(hello->kernel));
 	if (!r && hello->profile[0])
-		r = pj_set(obj, "profile", json_string(hello->profile));
+		r = pj_set(obj, "profile", pj_text(hello->profile));
 	for (unsigned i = 0; !r && i < DHP_PROTO_CAP_COUNT; i++) {
 		if (hello->caps & (1u << i))
 			r = json_array_append_new(caps, json_string(dhp_proto_cap_name(1u << i)))

@@ -44,6 +44,11 @@ int pj_need(int r, const char *where, const char *key, struct dhp_error *err);
 
 /* Setting members of an object being built; -ENOMEM on failure. */
 int pj_set(json_t *obj, const char *key, json_t *value);
+/* A string for people (a reason, a name) that a fixed-size buffer may have
+ * cut inside a UTF-8 character, or that came from the kernel or an
+ * application as bytes: invalid UTF-8 becomes '?', so that the message is
+ * still sent. NULL only when out of memory. */
+json_t *pj_text(const char *s);
 
 /* Write root as one compact line with its newline into buf. */
 int pj_dump(json_t *root, char *buf, size_t size, size_t *ret_len,

@@ -3,6 +3,7 @@
 #include "proto/internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Deeper than limit? Walks at most limit levels, so a hostile line costs
@@ -120,8 +121,13 @@ int pj_str(json_t *obj, const char *where, const char *key, char *buf, size_t si
 	if (len >= size && !cut)
 		return dhp_error_set(err, -EMSGSIZE, "%s: \"%s\" is longer than %zu bytes",
 				     where, key, size - 1);
-	if (len >= size)
+	if (len >= size) {
 		len = size - 1;
+		/* Cut before a whole character, never inside one: the
+		 * string must stay valid UTF-8 to be sent on. */
+		while (len > 0 && ((unsigned char)json_string_value(v)[len] & 0xC0) == 0x80)
+			len--;
+	}
 	memcpy(buf, json_string_value(v), len);
 	buf[len] = '\0';
 	return 1;
@@ -185,4 +191,43 @@ int pj_dump(json_t *root, char *buf, size_t size, size_t *ret_len,
 	buf[n + 1] = '\0';
 	*ret_len = n + 1;
 	return 0;
+}
+
+/* The length of the valid UTF-8 sequence at s, 0 if there is none. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
+		 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if ((n == 3 && s[0] == 0xE0 && s[1] < 0xA0) || (n == 3 && s[0] == 0xED && s[1] >= 0xA0) ||
+	    (n == 4 && s[0] == 0xF0 && s[1] < 0x90) || (n == 4 && s[0] == 0xF4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+json_t *pj_text(const char *s)
+{
+	json_t *v = json_string(s);
+	char *copy;
+	size_t i, n;
+
+	if (v)
+		return v;
+	copy = strdup(s);	/* json_string failed: invalid UTF-8 */
+	if (!copy)
+		return NULL;
+	for (i = 0; copy[i]; i += n) {
+		n = utf8_seq((const unsigned char *)copy + i);
+		if (!n) {
+			copy[i] = '?';
+			n = 1;
+		}
+	}
+	v = json_string(copy);
+	free(copy);
+	return v;
 }
