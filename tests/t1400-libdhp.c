@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -233,15 +234,15 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void fake_listen(struct fake *f)
+static void fake_listen_at(struct fake *f, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	f->send_hello = true;
-	unlink(sock_path);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	unlink(path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(f->lfd, 8) < 0) {
@@ -249,6 +250,11 @@ static void fake_listen(struct fake *f)
 		abort();
 	}
 	dhp_proto_reader_init(&f->reader);
+}
+
+static void fake_listen(struct fake *f)
+{
+	fake_listen_at(f, sock_path);
 }
 
 static void fake_write(struct fake *f, const char *line, size_t len)
@@ -1157,6 +1163,94 @@ static void test_bad_lines(void)
 	free(m);
 }
 
+/* ---- with the real dhp-agent ---- */
+
+/*
+ * The other end for real: build/dhp-agent with its application socket in
+ * the temporary directory, this test playing dhpd on its --socket. A veto
+ * comes back to dhpd as "vetoed by NAME[PID]: REASON"; failures reach the
+ * callbacks that saw the start, in reverse.
+ */
+static void test_real_agent(void)
+{
+	const char *build = getenv("DHP_BUILD");
+	char agent_path[512], chan[108], app[108], log_path[160], want[300];
+	struct cb a = { .who = 1 }, b = { .who = 2, .veto = -EBUSY, .reason = "cpu 1 runs a shard" };
+	struct dhp_proto_msg *m = calloc(1, sizeof(*m));
+	struct dhp_proto_reply r;
+	struct dhp *dhp = NULL;
+	struct fake dhpd;
+	pid_t pid;
+	int status;
+
+	snprintf(agent_path, sizeof(agent_path), "%s/dhp-agent", build && *build ? build : "build");
+	if (access(agent_path, X_OK) < 0) {
+		test_skip("%s is not built", agent_path);
+		free(m);
+		return;
+	}
+	snprintf(chan, sizeof(chan), "%s/dhpd.sock", workdir);
+	snprintf(app, sizeof(app), "%s/apps.sock", workdir);
+	snprintf(log_path, sizeof(log_path), "%s/agent.log", workdir);
+	fake_listen_at(&dhpd, chan);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (fd >= 0)
+			dup2(fd, 2);
+		execl(agent_path, "dhp-agent", "--socket", chan, "--sysfs", tree, "--no-uevents",
+		      "--verbose", "--app-socket", app, "--app-timeout-ms", "3000", (char *)NULL);
+		_exit(127);
+	}
+	{
+		struct pollfd p = { .fd = dhpd.lfd, .events = POLLIN };
+
+		CHECK_MSG(poll(&p, 1, 10000) == 1, "dhp-agent did not connect (%s)", log_path);
+		dhpd.fd = accept4(dhpd.lfd, NULL, NULL, SOCK_CLOEXEC);
+	}
+	if (!fake_next(&dhpd, NULL, m, 5000)) {
+		CHECK_MSG(0, "no hello from dhp-agent (%s)", log_path);
+		goto out;
+	}
+	if (m->type != DHP_PROTO_HELLO || !(m->hello.caps & DHP_PROTO_CAP_VETO)) {
+		test_skip("this dhp-agent does not relay to applications");
+		goto out;
+	}
+	for (int i = 0; i < 500 && access(app, F_OK) < 0; i++)
+		usleep(10000);
+	setenv("DHP_AGENT_SOCKET", app, 1);
+	CHECK_INT(dhp_open(&dhp, "interop", 0), 0);
+	CHECK_INT(dhp_transport(dhp), DHP_TRANSPORT_AGENT);
+	dhp_register(dhp, DHP_KIND_PROCESSOR, 0, on_change, &a, &a.reg);
+	dhp_register(dhp, DHP_KIND_PROCESSOR, 0, on_change, &b, &b.reg);
+	CHECK_INT(dhp_start_thread(dhp), 0);
+	calls_reset();
+	r = notify(&dhpd, NULL, 1, DHP_PROTO_NOTE_REMOVE_QUERY, cpu_unit(1));
+	CHECK_INT(r.result, DHP_PROTO_DENY);
+	snprintf(want, sizeof(want), "vetoed by interop[%ld]: cpu 1 runs a shard", (long)getpid());
+	CHECK_STR(r.reason, want);
+	CHECK_STR(calls_str(), "1:remove-query 2:remove-query 1:remove-failure");
+	calls_reset();
+	b.veto = 0;
+	r = notify(&dhpd, NULL, 2, DHP_PROTO_NOTE_ADD_START, cpu_unit(5));
+	CHECK_INT(r.result, DHP_PROTO_APPROVE);
+	r = notify(&dhpd, NULL, 3, DHP_PROTO_NOTE_ADD_FAILURE, cpu_unit(5));
+	CHECK_INT(r.result, DHP_PROTO_OK);
+	r = notify(&dhpd, NULL, 4, DHP_PROTO_NOTE_ADD_COMPLETE, cpu_unit(6));
+	CHECK_INT(r.result, DHP_PROTO_OK);
+	CHECK_STR(calls_str(), "1:add-start 2:add-start 2:add-failure 1:add-failure "
+			       "1:add-complete 2:add-complete");
+	dhp_close(dhp);
+out:
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	fake_free(&dhpd);
+	unlink(chan);
+	setenv("DHP_AGENT_SOCKET", sock_path, 1);
+	free(m);
+}
+
 /* ---- queries ---- */
 
 static void test_queries(void)
@@ -1357,6 +1451,7 @@ int main(void)
 	RUN(test_thread);
 	RUN(test_agent_disconnect);
 	RUN(test_bad_lines);
+	RUN(test_real_agent);
 	RUN(test_queries);
 	RUN(test_real_uevents);
 
