@@ -39,10 +39,11 @@
  * handle's lock, and callbacks run with it held, on the thread that called
  * dhp_dispatch() (or on the helper thread of dhp_start_thread()). A
  * callback may call any function of the library on its own handle except
- * dhp_close() and dhp_stop_thread(). Another thread's call waits until the
- * callback returns: never make a callback wait for a thread that is itself
- * calling into the library. The queries (dhp_cpus_online(), ...) take no
- * lock and never wait for a callback.
+ * dhp_close() and dhp_stop_thread() (and dhp_dispatch() is -EBUSY there).
+ * Another thread's call waits until the callback returns: never make a
+ * callback wait for a thread that is itself calling into the library. The
+ * queries (dhp_cpus_online(), ...) take no lock and never wait for a
+ * callback. Not safe across fork(): a child opens its own handle.
  *
  * Environment: DHP_AGENT_SOCKET, the agent's socket (default
  * /run/dhp-agent.sock); DHP_SYSFS_ROOT, where sysfs is (default /sys: for
@@ -354,7 +355,8 @@ DHP_PUBLIC void dhp_unregister(struct dhp_registration *reg);
  * mask may be NULL when n_words is 0.
  * Errors: -ENOBUFS when mask has too few words: then, as an exception,
  * *ret_count is set to the number of words needed; -EINVAL; -ENOENT or
- * another read error of devices/system/cpu/online; -EIO when unreadable.
+ * another read error of devices/system/cpu/online; -EIO when its content
+ * is not a cpulist.
  */
 DHP_PUBLIC int dhp_cpus_online(struct dhp *dhp, uint64_t *mask, size_t n_words,
 			       uint32_t *ret_count);
