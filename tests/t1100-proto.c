@@ -817,7 +817,8 @@ static void peer_spawn(struct peer *p, const char *how, const char *where)
 		dup2(logfd, 2);
 	/* --no-apps: never the host's /run/dhp-agent.sock (t1150 tests them). */
 	execl(agent_path, "dhp-agent", how, where, "--sysfs", tree, "--no-uevents",
-	      "--settle-ms", "100", "--no-apps", "--verbose", (char *)NULL);
+	      "--settle-ms", "100", "--offline-timeout-ms", "300", "--no-apps", "--verbose",
+	      (char *)NULL);
 	_exit(127);
 }
 
@@ -1026,7 +1027,8 @@ static void test_agent_cpu(void)
 
 static void test_agent_memory(void)
 {
-	char rel[96];
+	char rel[96], fifo[1024];
+	pid_t reader;
 
 	expect_mem(10, "online", 36, 2, DHP_PROTO_OK, 0, NULL);
 	CHECK_STR(get("devices/system/memory/memory36/state"), "online_movable");
@@ -1056,6 +1058,33 @@ static void test_agent_memory(void)
 	break_file("devices/system/memory/memory39/state");
 	expect_mem(16, "online", 38, 2, DHP_PROTO_ERROR, EISDIR, "memory block 39");
 	CHECK_STR(get("devices/system/memory/memory38/state"), "offline");
+
+	/* A block whose pages cannot be migrated: the kernel's write blocks
+	 * until the writer is killed. A FIFO blocks the same way: a child
+	 * answers the agent's one read of the state ("online"), then nobody
+	 * reads, so opening it to write never returns. After
+	 * --offline-timeout-ms the agent answers EBUSY, puts back the block it
+	 * did, and keeps answering. */
+	put("devices/system/memory/memory32/state", "online\n");
+	snprintf(fifo, sizeof(fifo), "%s/devices/system/memory/memory33/state", tree);
+	unlink(fifo);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	reader = fork();
+	if (reader == 0) {
+		int fd;
+
+		alarm(10);	/* never outlives the test */
+		fd = open(fifo, O_WRONLY);
+		_exit(fd >= 0 && write(fd, "online\n", 7) == 7 ? 0 : 1);
+	}
+	expect_mem(17, "offline", 32, 2, DHP_PROTO_ERROR, EBUSY,
+		   "memory block 33 could not be brought offline in 300 ms");
+	CHECK_STR(get("devices/system/memory/memory32/state"), "online_movable");
+	expect(18, DHP_PROTO_OK, 0, NULL, "\"op\":\"ping\"");
+	if (reader > 0)
+		waitpid(reader, NULL, 0);
+	unlink(fifo);
+	put("devices/system/memory/memory33/state", "online\n");
 }
 
 static void send_text(const char *text)

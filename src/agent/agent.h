@@ -30,6 +30,7 @@ struct agent_config {
 	const char *socket;	/* a unix socket to connect to instead (tests) */
 	const char *sysfs;	/* sysfs root, default /sys (tests: a fake tree) */
 	unsigned settle_ms;	/* how long a unit's sysfs node may take to appear */
+	unsigned offline_ms;	/* how long a memory block may take to go offline */
 	bool uevents;		/* relay kernel uevents as events */
 	bool verbose;
 	const char *app_socket;	/* where applications connect, NULL: --no-apps */
@@ -108,6 +109,10 @@ int channel_send(struct agent *a, const struct dhp_proto_msg *msg);
 int sysfs_read(const struct agent *a, const char *path, char *buf, size_t size);
 int sysfs_write(const struct agent *a, const char *path, const char *value);
 bool sysfs_exists(const struct agent *a, const char *path);
+/* sysfs_write, but in a child process killed after ms: see sysfs.c. A
+ * write that ran out of time is -ETIMEDOUT. */
+int sysfs_write_limited(const struct agent *a, const char *path, const char *value,
+			unsigned ms);
 /* Wait up to cfg.settle_ms for path to appear (a hot-added unit's node
  * comes a little after the hardware event); -ENOENT if it never does. */
 int sysfs_settle(const struct agent *a, const char *path);

@@ -142,7 +142,7 @@ static void sleep_ms(struct agent *a, unsigned ms)
 int main(int argc, char **argv)
 {
 	struct agent a = {
-		.cfg = { .device = "/dev/ttyS1", .sysfs = "/sys", .settle_ms = 5000,
+		.cfg = { .device = "/dev/ttyS1", .sysfs = "/sys", .settle_ms = 5000, .offline_ms = 20000,
 			 .uevents = true, .app_socket = AGENT_APP_SOCKET,
 			 .app_timeout_ms = 2000, .app_max = AGENT_APPS_MAX },
 		.sysfs_fd = -1, .chan_fd = -1, .uevent_fd = -1,

@@ -10,13 +10,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: dhp-agent [--device PATH | --socket PATH] [--sysfs DIR]\n"
-		   "                 [--settle-ms N] [--no-uevents] [--verbose]\n"
+		   "                 [--settle-ms N] [--offline-timeout-ms N]\n"
+		   "                 [--no-uevents] [--verbose]\n"
 		   "                 [--app-socket PATH | --no-apps] [--app-timeout-ms N]\n"
 		   "Speaks the dhp agent protocol (version %d) with dhpd: docs/agent-protocol.md.\n"
 		   "  --device PATH       serial port to dhpd (default /dev/ttyS1, set raw 115200 8N1)\n"
 		   "  --socket PATH       connect to a unix socket instead (tests)\n"
 		   "  --sysfs DIR         sysfs root (default /sys; tests use a fake tree)\n"
 		   "  --settle-ms N       wait up to N ms for a hot-added unit's sysfs node (5000)\n"
+		   "  --offline-timeout-ms N  give a memory block N ms to go offline (20000)\n"
 		   "  --no-uevents        do not relay kernel uevents\n"
 		   "  --app-socket PATH   where applications (libdhp) register (%s)\n"
 		   "  --no-apps           no applications: notifications are approved at once\n"
@@ -49,6 +51,7 @@ int agent_options(int argc, char **argv, struct agent_config *cfg)
 		{ "socket", required_argument, NULL, 's' },
 		{ "sysfs", required_argument, NULL, 'S' },
 		{ "settle-ms", required_argument, NULL, 't' },
+		{ "offline-timeout-ms", required_argument, NULL, 'o' },
 		{ "no-uevents", no_argument, NULL, 'U' },
 		{ "app-socket", required_argument, NULL, 'A' },
 		{ "no-apps", no_argument, NULL, 'N' },
@@ -73,6 +76,10 @@ int agent_options(int argc, char **argv, struct agent_config *cfg)
 		case 'N': cfg->app_socket = NULL; break;
 		case 't':
 			if (!parse_number("settle-ms", optarg, 0, 600000, &cfg->settle_ms))
+				return 2;
+			break;
+		case 'o':
+			if (!parse_number("offline-timeout-ms", optarg, 100, 600000, &cfg->offline_ms))
 				return 2;
 			break;
 		case 'T':

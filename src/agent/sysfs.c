@@ -6,9 +6,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +59,55 @@ int sysfs_write(const struct agent *a, const char *path, const char *value)
 		r = -EIO;
 	if (close(fd) < 0 && !r && errno != EINTR)
 		r = -errno;
+	return r;
+}
+
+/*
+ * Taking a memory block offline migrates its pages, and the kernel retries
+ * for as long as one cannot move (a page pinned by a driver or an
+ * application): the write blocks until the writer gets a fatal signal.
+ * The agent must keep answering dhpd, so the write runs in a child that is
+ * killed when ms run out; the kernel then gives up and puts the block back
+ * as it was. The child's result comes back through a pipe.
+ */
+int sysfs_write_limited(const struct agent *a, const char *path, const char *value,
+			unsigned ms)
+{
+	struct pollfd p = { .events = POLLIN };
+	int fds[2], r, status;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto close_pipe;
+	}
+	if (pid == 0) {
+		r = sysfs_write(a, path, value);
+		n = write(fds[1], &r, sizeof(r));
+		_exit(n == sizeof(r) ? 0 : 1);
+	}
+	close(fds[1]);
+	fds[1] = -1;
+	p.fd = fds[0];
+	do {
+		r = poll(&p, 1, (int)ms);
+	} while (r < 0 && errno == EINTR);
+	if (r == 1 && read(fds[0], &r, sizeof(r)) == sizeof(r)) {
+		/* r is the write's result */
+	} else {
+		kill(pid, SIGKILL);
+		r = -ETIMEDOUT;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+close_pipe:
+	close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
 	return r;
 }
 

@@ -70,7 +70,8 @@ static int block_set(const struct agent *a, uint64_t index, bool on, bool movabl
 	    !strcmp(val, on ? "online" : "offline"))
 		return 0;
 	/* Movable, so that the block can be taken offline again. */
-	r = sysfs_write(a, path, !on ? "offline" : movable ? "online_movable" : "online_kernel");
+	r = on ? sysfs_write(a, path, movable ? "online_movable" : "online_kernel")
+	       : sysfs_write_limited(a, path, "offline", a->cfg.offline_ms);
 	*ret_changed = r == 0;
 	return r;
 }
@@ -123,6 +124,12 @@ static int memory_set(const struct agent *a, const struct dhp_proto_unit *unit, 
 	if (r == -ENOENT)
 		fail(reply, r, "no memory block %llu in sysfs: is the module at 0x%llx attached?",
 		     (unsigned long long)(first + i), (unsigned long long)unit->phys_addr);
+	else if (r == -ETIMEDOUT)
+		/* EBUSY, as the kernel says when it gives up by itself: the
+		 * kernel refused, it is no fault of the channel. */
+		fail(reply, -EBUSY, "memory block %llu could not be brought offline in %u ms: "
+		     "its pages could not be migrated (pinned by a driver or a program?)",
+		     (unsigned long long)(first + i), a->cfg.offline_ms);
 	else if (r < 0)
 		fail(reply, r, "memory block %llu could not be brought %s: %s%s",
 		     (unsigned long long)(first + i), on ? "online" : "offline", strerror(-r),
