@@ -159,6 +159,14 @@ void qdev_proto_unit(struct qemu *q, const struct dhp_unit *u, struct dhp_proto_
 		break;
 	default:
 		ret->kind = DHP_PROTO_UNIT_IO_HOST_BRIDGE;
+		/* Its root port, where the guest finds the bridge's functions
+		 * (libdhp lists them); none yet before the attach. */
+		if (s->port >= 0) {
+			unsigned slot, fn;
+
+			qemu_port_addr((unsigned)s->port, &slot, &fn);
+			snprintf(ret->slot, sizeof(ret->slot), "0000:00:%02x.%x", slot, fn);
+		}
 		break;
 	}
 }
