@@ -3,14 +3,20 @@
 hot plugged units, driven through a shell on ttyS1: boot to the ready
 marker, a processor hot added and brought online from inside, a memory
 module (pc-dimm) hot added, onlined movable and hot removed, a network card
-hot added behind a PCIe root port and removed, then QMP quit. A second boot
-checks that dhp-agent, when the image has it, answers on ttyS1. Processor
+hot added behind a PCIe root port and removed, then the ACPI power button
+(the guest powers itself off). A second boot checks that dhp-agent, when
+the image has it, answers on ttyS1, then QMP quit. Last, dhpd with a QEMU
+server, driven by dhpctl: the processor removal method the API shows (park
+under TCG), a partition's console log (its boot line; followed while it
+stops) and a graceful stop (the guest powers off on the button). Processor
 unplug is never tried: it corrupts QEMU 7.2's heap under TCG (DESIGN.md
 section 9).
 Usage: python3 tests/t1000-guest.py BUILD_DIR"""
 
+import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,7 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dhptest import Results, Skip, check  # noqa: E402
+from dhptest import Dhpd, Results, Skip, check  # noqa: E402
 
 results = Results()
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
@@ -209,8 +215,10 @@ def boot(g):
     check("failed to load" not in g.log(), "a module failed: " + g.tail())
     check(g.sh("cat /sys/devices/system/cpu/present") == "0", "one processor at boot")
     mods = g.sh("cut -d' ' -f1 /proc/modules").split()
-    for m in ("virtio_pci", "virtio_net", "virtio_blk"):
+    for m in ("virtio_pci", "virtio_net", "virtio_blk", "evdev", "button"):
         check(m in mods, "%s not loaded: %s" % (m, mods))
+    # acpid watches the power button (docs/guest.md).
+    g.sh("pidof acpid")
 
 
 def cpu_hot_add(g):
@@ -277,6 +285,19 @@ def pcie_hot_add_remove(g):
     check(g.sh("ls /sys/class/net") == "lo", "eth0 is gone")
 
 
+def power_button(g):
+    """The ACPI power button (QMP system_powerdown, dhp's graceful stop):
+    the guest powers itself off, and QEMU ends, without a quit."""
+    t = time.monotonic()
+    g.qmp.cmd("system_powerdown")
+    try:
+        g.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the guest did not power off on the power button: " + g.tail())
+    print("# power button to QEMU's end: %.2f s" % (time.monotonic() - t), flush=True)
+    check("dhp-guest: power button: powering off" in g.log(), "no marker: " + g.tail())
+
+
 def agent_starts():
     if not os.path.exists(os.path.join(image, "initrd.gz")):
         raise Skip("no image")
@@ -304,21 +325,134 @@ def agent_starts():
         g.kill()
 
 
+def dhpctl_env(dhpd):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("DHP_")}
+    e.update(DHP_URL="https://127.0.0.1:%d" % dhpd.port, DHP_USER="admin",
+             DHP_PASSWORD=dhpd.password,
+             DHP_CACERT=os.path.join(dhpd.state_dir, "tls", "cert.pem"))
+    return e
+
+
+def dhpctl(dhpd, *args, code=0):
+    out = subprocess.run([os.path.join(build, "dhpctl")] + list(args), env=dhpctl_env(dhpd),
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=180)
+    check(out.returncode == code, "dhpctl %s: exit %d, not %d\n%s%s" % (
+        " ".join(args), out.returncode, code, out.stdout, out.stderr))
+    return out
+
+
+def dhpd_qemu():
+    """dhpd --server qemu: with dhpctl: the API's processor removal method,
+    a partition's console log, a graceful stop. dhpd takes the image at
+    build/guest of the tree (its working directory), which needs the
+    agent."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        with open(os.path.join(root, "build", "guest", "MANIFEST")) as f:
+            if "agent: dhp-agent" not in f.read():
+                raise Skip("build/guest has no dhp-agent (make guest)")
+    except FileNotFoundError:
+        raise Skip("no image in build/guest, where dhpd looks (make guest)")
+    if not os.path.exists(os.path.join(build, "dhpctl")):
+        raise Skip("dhpctl is not built")
+    dhpd = Dhpd(build, args=["--server", "qemu:topologies/demo", "--accel", "tcg",
+                             "--hash-iterations", "1000"])
+    try:
+        dhpd.start(timeout=60)
+        out = dhpctl(dhpd, "server").stdout
+        check(re.search(r"^backend\s+qemu \d+\.\d+\.\d+ \(tcg\)$", out, re.M), out)
+        check(re.search(r"^cpu remove\s+park: ", out, re.M), out)
+        _, _, chassis = dhpd.request("GET", "/redfish/v1/Chassis/demo")
+        dhp = chassis["Oem"]["Dhp"]
+        check(dhp["Backend"] == "qemu" and dhp["Accelerator"] == "tcg" and
+              dhp["ProcessorRemoveMethod"] == "park" and "TCG" in dhp["ProcessorRemoveReason"],
+              dhp)
+        dhpctl(dhpd, "create", "p", "--os", "linux", "s0-cpu0", "s0-mem0")
+        out = dhpctl(dhpd, "console", "p", code=3)
+        check("no console log yet" in out.stderr, out.stderr)
+        t = time.monotonic()
+        dhpctl(dhpd, "start", "p")
+        print("# dhpd: start: %.1f s" % (time.monotonic() - t), flush=True)
+        console_of_a_partition(dhpd)
+        stop_graceful(dhpd)
+        dhpctl(dhpd, "delete", "p")
+    finally:
+        for pidfile in glob.glob(os.path.join(dhpd.state_dir, "qemu", "*", "qemu.pid")):
+            try:
+                with open(pidfile) as f:
+                    os.kill(int(f.read().strip()), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        dhpd.cleanup()
+
+
+CONSOLE = "/redfish/v1/Systems/p/Oem/Dhp/Console"
+
+
+def console_of_a_partition(dhpd):
+    out = dhpctl(dhpd, "console", "p").stdout
+    lines = [l.rstrip("\r") for l in out.splitlines()]
+    check(any(l.startswith("dhp-guest: init ") for l in lines), "no boot line: %r" % out)
+    check("dhp-guest: ready" in lines, out)
+    # The API's ranges (docs/redfish.md).
+    status, hdrs, text = dhpd.request("GET", CONSOLE)
+    size = len(text.encode())
+    check(status == 200 and hdrs["content-type"] == "text/plain", "%d %s" % (status, hdrs))
+    status, hdrs, text = dhpd.request("GET", CONSOLE, headers={"Range": "bytes=2-11"})
+    check(status == 206 and text == "dhp-guest:" and
+          re.fullmatch(r"bytes 2-11/\d+", hdrs["content-range"]), "%d %r %s" % (status, text, hdrs))
+    status, hdrs, _ = dhpd.request("GET", CONSOLE, headers={"Range": "bytes=%d-" % 10**9})
+    check(status == 416 and re.fullmatch(r"bytes \*/\d+", hdrs["content-range"]) and
+          int(hdrs["content-range"].split("/")[1]) >= size, "%d %s" % (status, hdrs))
+
+
+def stop_graceful(dhpd):
+    """A stop is graceful: the guest powers off on the ACPI power button
+    (dhpd logs the backend's notice); the console, followed, shows it."""
+    follow = subprocess.Popen([os.path.join(build, "dhpctl"), "console", "p", "--follow"],
+                              env=dhpctl_env(dhpd), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)
+        out = dhpctl(dhpd, "stop", "p").stdout
+        m = re.search(r"^operation \d+ stop p: completed \((\d+) ms\)$", out, re.M)
+        check(m, out)
+        print("# dhpd: graceful stop: %.1f s" % (int(m.group(1)) / 1000), flush=True)
+        end = time.monotonic() + 10
+        while "powered off by its OS" not in open(os.path.join(dhpd.state_dir, "dhpd.log")).read():
+            check(time.monotonic() < end, "no graceful stop in dhpd's log")
+            time.sleep(0.1)
+        time.sleep(1.5)	# two polls of --follow
+    finally:
+        follow.send_signal(signal.SIGINT)
+        try:
+            shown, errors = follow.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            follow.kill()
+            shown, errors = follow.communicate()
+    check(follow.returncode == 0, "console --follow: exit %d: %s" % (follow.returncode, errors))
+    check("dhp-guest: power button: powering off" in shown, "followed: %r" % shown[-600:])
+    log = open(os.path.join(dhpd.state_dir, "dhpd.log")).read()
+    check("did not power off" not in log, log)
+
+
 def main():
-    names = ["boot", "cpu-hot-add", "dimm-hot-add", "dimm-hot-remove", "pcie-hot-add-remove", "quit"]
+    names = ["boot", "cpu-hot-add", "dimm-hot-add", "dimm-hot-remove", "pcie-hot-add-remove",
+             "power-button"]
     why = None
     if not shutil.which("qemu-system-x86_64"):
         why = "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
     elif not os.path.exists(os.path.join(image, "initrd.gz")):
         why = "no guest image in %s (make guest)" % image
     if why:
-        for n in names + ["agent-starts"]:
+        for n in names + ["agent-starts", "dhpd-qemu"]:
             results.skip(n, why)
         results.done()
     # One boot for the sequence; a step that fails skips the ones after it.
     g = Guest(append="dhp.ttyS1=shell")
     try:
-        steps = [boot, cpu_hot_add, dimm_hot_add, dimm_hot_remove, pcie_hot_add_remove, Guest.quit]
+        steps = [boot, cpu_hot_add, dimm_hot_add, dimm_hot_remove, pcie_hot_add_remove,
+                 power_button]
         for name, step in zip(names, steps):
             failed = results.failed
             results.case(name, step, g)
@@ -330,6 +464,7 @@ def main():
     finally:
         g.kill()
     results.case("agent-starts", agent_starts)
+    results.case("dhpd-qemu", dhpd_qemu)
     results.done()
 
 
