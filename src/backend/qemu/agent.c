@@ -2,7 +2,7 @@
 /*
  * The agent channel (agent.h). The protocol's own reader splits and caps
  * lines, its codec encodes and decodes them; this file does the socket,
- * the ids, the deadlines and the hello.
+ * the ids, the deadlines, the hello and the refusal of a newer one.
  */
 #include "backend/qemu/agent.h"
 
@@ -43,6 +43,7 @@ struct qagent {
 	struct dhp_proto_hello *hello;		/* the last one; heap: it is large */
 	struct dhp_timer *hello_timer;
 	uint32_t hello_interval;
+	bool refused;		/* the last hello was of a higher major version */
 	bool closed, freed;
 	unsigned dispatching;
 };
@@ -217,9 +218,39 @@ static void on_reply(struct qagent *a, const struct dhp_proto_reply *rep)
 	free(p);
 }
 
+static void got_hello(struct qagent *a, const struct dhp_proto_hello *hello)
+{
+	if (!a->hello)
+		a->hello = malloc(sizeof(*a->hello));
+	if (!a->hello)
+		return;
+	*a->hello = *hello;
+	a->refused = false;
+	dhp_timer_cancel(a->cfg.loop, a->hello_timer);
+	a->hello_timer = NULL;
+	if (a->cfg.on_hello)
+		a->cfg.on_hello(a->cfg.ctx, a->hello);
+}
+
+/* A hello of a higher major version: that agent is absent to us. Asking
+ * it for hellos again would only repeat the refusal. */
+static void got_refusal(struct qagent *a, const struct dhp_error *why)
+{
+	if (a->refused)
+		return;
+	a->refused = true;
+	free(a->hello);
+	a->hello = NULL;
+	dhp_timer_cancel(a->cfg.loop, a->hello_timer);
+	a->hello_timer = NULL;
+	if (a->cfg.on_refused)
+		a->cfg.on_refused(a->cfg.ctx, why);
+}
+
 static int on_line(void *ctx, const char *line, size_t len, int rc)
 {
 	struct qagent *a = ctx;
+	struct dhp_error why = { 0 };
 	struct dhp_proto_msg *msg;
 
 	if (rc < 0)
@@ -227,24 +258,17 @@ static int on_line(void *ctx, const char *line, size_t len, int rc)
 	msg = malloc(sizeof(*msg));
 	if (!msg)
 		return 0;
-	/* Lines that do not decode (the guest's boot noise on a line that
-	 * was not raw yet, an older request's echo) are dropped: the
-	 * requests they might answer time out. */
-	if (dhp_proto_decode(line, len, msg, NULL) == 0) {
-		if (msg->type == DHP_PROTO_HELLO) {
-			if (!a->hello)
-				a->hello = malloc(sizeof(*a->hello));
-			if (a->hello) {
-				*a->hello = msg->hello;
-				dhp_timer_cancel(a->cfg.loop, a->hello_timer);
-				a->hello_timer = NULL;
-				if (a->cfg.on_hello)
-					a->cfg.on_hello(a->cfg.ctx, a->hello);
-			}
-		} else if (msg->type == DHP_PROTO_REPLY) {
-			on_reply(a, &msg->reply);
-		}
-	}
+	/* A hello too new is refused; other lines that do not decode (the
+	 * guest's boot noise on a line that was not raw yet, an older
+	 * request's echo) are dropped: the requests they might answer time
+	 * out. */
+	rc = dhp_proto_decode(line, len, msg, &why);
+	if (rc == -EPROTONOSUPPORT)
+		got_refusal(a, &why);
+	else if (rc == 0 && msg->type == DHP_PROTO_HELLO)
+		got_hello(a, &msg->hello);
+	else if (rc == 0 && msg->type == DHP_PROTO_REPLY)
+		on_reply(a, &msg->reply);
 	free(msg);
 	return a->freed || a->closed;
 }

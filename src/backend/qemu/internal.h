@@ -61,6 +61,11 @@ struct qpart {
 	bool released;
 	bool agent_ready;	/* a hello of our version came */
 	unsigned caps;		/* the hello's capabilities */
+	/* Why the agent is refused (a hello of a higher major version:
+	 * -EPROTONOSUPPORT, the decoder's words and resolution); code 0 when
+	 * it is not. Reset by a hello of our version and when the agent
+	 * channel is opened again. */
+	struct dhp_error agent_refused;
 	char cpu_type[64];	/* "max-x86_64-cpu" */
 	struct qpart *next;
 };
@@ -126,6 +131,7 @@ struct qcall {
 	/* What it waits for from its partition (partition.c calls these). */
 	void (*on_event)(struct qcall *c, const char *event, json_t *data);
 	qcall_fn on_hello;
+	qcall_fn on_refused;	/* the agent's hello was refused: part->agent_refused */
 	qcall_fn on_down;
 	/* A failure first runs this (once) to put things back, then the call
 	 * ends with the failure's error; see qcall_finish(). */
@@ -197,6 +203,11 @@ struct qpart *qpart_new(struct qemu *q, uint32_t id);
  * (the agent's hello comes later: on_hello). A failure goes to
  * c->otherwise with c->err set, or fails c when that is NULL. */
 void qpart_connect(struct qcall *c, struct qpart *part, uint32_t within_ms, qcall_fn then);
+/* When c's partition runs with its agent refused (a hello of a newer
+ * protocol version), fail c with -ENOTCONN, "no agent" and the reason
+ * (what: the op it needed, "online"), and return true; else false, and
+ * the caller asks the agent as usual. */
+bool qpart_agent_refused(struct qcall *c, const char *what);
 /* QEMU is gone (or dhp lets go of it): free the run-time part later. */
 void qpart_release(struct qpart *part);
 void qpart_free_all(struct qemu *q);

@@ -72,6 +72,8 @@ static void notify_run(struct qcall *c)
 		qcall_fail(c, -EINVAL, "no notification \"%s\" in the agent protocol", name);
 		return;
 	}
+	if (qpart_agent_refused(c, "notify"))
+		return;
 	qdev_proto_unit(c->q, c->unit, &req.unit);
 	qcall_agent(c, &req, phase_ms(c->q, c->unit), notified);
 }
@@ -176,6 +178,8 @@ static bool agent_can(struct qcall *c, const struct dhp_unit *u, bool on)
 	struct qpart *part = qcall_part(c);
 	unsigned cap = need[u->type][on];
 
+	if (qpart_agent_refused(c, on ? "online" : "offline"))
+		return false;
 	if (!part || !part->agent_ready || (part->caps & cap))
 		return true;	/* no agent: qcall_agent says so */
 	qcall_fail(c, -EOPNOTSUPP, "the agent of partition %u cannot %s %s here (no \"%s\" "

@@ -2,9 +2,10 @@
 /*
  * A partition's QEMU at run time: the QMP connection and the agent
  * channel, QEMU's events routed to the calls that wait for them, the
- * agent's hello, and QEMU's end. A QEMU that ends without dhp asking
- * (a crash, a guest that powered off) is seen as its QMP connection
- * closing: the engine is told the partition failed.
+ * agent's hello (or its refusal: a newer protocol), and QEMU's end. A
+ * QEMU that ends without dhp asking (a crash, a guest that powered off)
+ * is seen as its QMP connection closing: the engine is told the
+ * partition failed.
  */
 #include "backend/qemu/internal.h"
 
@@ -216,11 +217,47 @@ static void agent_hello(void *ctx, const struct dhp_proto_hello *hello)
 
 	part->agent_ready = true;
 	part->caps = hello->caps;
+	dhp_error_clear(&part->agent_refused);
 	if (part->started && !was)
 		qemu_tell_ready(part->q, part->id, true);
 	for (struct qcall *c = part->q->calls; c; c = c->next)
 		if (c->partition == part->id && c->on_hello && !c->finished && !c->cancelled)
 			c->on_hello(c);
+}
+
+/* A hello of a higher major version (docs/agent-protocol.md, Versioning):
+ * the agent counts as absent, and people are told why, once (the channel
+ * reports a refusal once, not each repeated hello). */
+static void agent_refused(void *ctx, const struct dhp_error *why)
+{
+	struct qpart *part = ctx;
+	bool was = part->agent_ready;
+
+	part->agent_ready = false;
+	part->caps = 0;
+	part->agent_refused = *why;
+	qemu_notice(part->q, "partition %u: the agent is refused: %s%s%s", part->id, why->message,
+		    why->resolution[0] ? "; " : "", why->resolution);
+	if (part->started && was && part->up)
+		qemu_tell_ready(part->q, part->id, false);
+	for (struct qcall *c = part->q->calls; c; c = c->next)
+		if (c->partition == part->id && c->on_refused && !c->finished && !c->cancelled)
+			c->on_refused(c);
+}
+
+bool qpart_agent_refused(struct qcall *c, const char *what)
+{
+	struct qpart *part = qcall_part(c);
+	struct dhp_error e = { 0 };
+
+	if (!part || part->agent_ready || !part->agent_refused.code)
+		return false;
+	dhp_error_set(&e, -ENOTCONN, "no agent is connected in partition %u: its OS cannot be "
+		      "asked to %s (its agent is refused: %s)", c->partition, what,
+		      part->agent_refused.message);
+	dhp_error_resolve(&e, "%s", part->agent_refused.resolution);
+	qcall_finish(c, e.code, &e);
+	return true;
 }
 
 static void agent_closed(void *ctx, int rc, const struct dhp_error *why)
@@ -241,10 +278,11 @@ static int agent_open(struct qpart *part, struct dhp_error *err)
 	char path[QEMU_PATH_MAX];
 	struct qagent_config cfg = {
 		.loop = part->q->loop, .path = path, .on_hello = agent_hello,
-		.on_close = agent_closed, .ctx = part,
+		.on_refused = agent_refused, .on_close = agent_closed, .ctx = part,
 	};
 	int r = qemu_part_path(part->q, part->id, "agent.sock", path, sizeof(path));
 
+	dhp_error_clear(&part->agent_refused);
 	if (!r)
 		r = qagent_connect(&cfg, &part->agent, err);
 	if (!r)

@@ -5,8 +5,9 @@
  * start: plan where each unit sits (vCPU slots, root ports), spawn QEMU
  * (it daemonizes once its sockets listen), connect QMP, learn the vCPU
  * type and the DIMMs' addresses, wait for the agent's hello (the guest
- * has booted), pin vCPUs to host CPUs, answer. A failure after the spawn
- * ends the QEMU: a start either completes or leaves nothing running.
+ * has booted; a hello of a newer protocol fails the start at once), pin
+ * vCPUs to host CPUs, answer. A failure after the spawn ends the QEMU: a
+ * start either completes or leaves nothing running.
  *
  * stop: the ACPI power button (system_powerdown) and a grace period, then
  * QMP "quit" (busybox init does not act on the power button), then
@@ -185,14 +186,37 @@ static void started(struct qcall *c)
 static void hello_came(struct qcall *c)
 {
 	c->on_hello = NULL;
+	c->on_refused = NULL;
 	qcall_timer_stop(c);
 	qemu_pin(c, started);
 }
 
+/* The guest booted, but its agent speaks a newer protocol: it would stay
+ * absent, so the start fails now rather than at the boot deadline. */
+static void hello_refused(struct qcall *c)
+{
+	struct qpart *part = qpart_find(c->q, c->partition);
+	struct dhp_error e = { 0 };
+
+	c->on_hello = NULL;
+	c->on_refused = NULL;
+	dhp_error_set(&e, -EPROTONOSUPPORT, "the guest of partition %u booted, but its agent "
+		      "is refused: %s", c->partition,
+		      part ? part->agent_refused.message : "a newer protocol");
+	if (part)
+		dhp_error_resolve(&e, "%s", part->agent_refused.resolution);
+	qcall_finish(c, e.code, &e);
+}
+
 static void hello_late(struct qcall *c)
 {
+	struct qpart *part = qpart_find(c->q, c->partition);
 	char console[QEMU_PATH_MAX];
 
+	if (part && part->agent_refused.code) {
+		hello_refused(c);
+		return;
+	}
 	qemu_part_path(c->q, c->partition, "console.log", console, sizeof(console));
 	qcall_fail(c, -ETIMEDOUT, "the guest of partition %u did not say hello within %u ms "
 		   "(see %s)", c->partition, c->q->boot_ms, console);
@@ -218,7 +242,12 @@ static void got_mems(struct qcall *c, int rc, json_t *ret, const struct dhp_erro
 		hello_came(c);
 		return;
 	}
+	if (part && part->agent_refused.code) {
+		hello_refused(c);
+		return;
+	}
 	c->on_hello = hello_came;
+	c->on_refused = hello_refused;
 	qcall_after(c, (uint32_t)(c->until > now ? c->until - now : 1), hello_late);
 }
 
