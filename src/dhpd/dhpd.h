@@ -28,6 +28,7 @@ struct dhpd_options {
 	char state_dir[DHPD_PATH_MAX];
 	char server[DHPD_PATH_MAX];		/* "sim:TOPOLOGY" or "qemu:TOPOLOGY" */
 	char accel[16];				/* qemu: "tcg", "kvm" or "auto" */
+	char guest_append[1024];		/* qemu: more kernel parameters */
 	char config[DHPD_PATH_MAX];
 	char admin_password_file[DHPD_PATH_MAX];
 	char sim_faults[1024];

@@ -89,6 +89,7 @@ static int open_qemu(struct dhpd *d, struct dhp_error *err)
 {
 	struct dhp_qemu_config cfg = {
 		.state_dir = d->opt.state_dir, .notice = qemu_notice,
+		.append = d->opt.guest_append,
 	};
 	int r = dhp_qemu_accel_parse(d->opt.accel, &cfg.accel);
 

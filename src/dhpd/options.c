@@ -35,6 +35,8 @@ static const struct opt_desc descs[] = {
 	  "the server to manage (default " DHPD_DEFAULT_SERVER ")" },
 	{ "accel", T_STR, FIELD(accel), "tcg|kvm|auto",
 	  "QEMU's accelerator for qemu: servers (default auto: TCG; docs/qemu.md)" },
+	{ "guest-append", T_STR, FIELD(guest_append), "ARGS",
+	  "qemu: more kernel parameters for every guest started (dhp.apps=...)" },
 	{ "no-tls", T_BOOL, FIELD(no_tls), NULL, "plain HTTP; only on a loopback address" },
 	{ "admin-password-file", T_STR, FIELD(admin_password_file), "FILE",
 	  "first start: the admin password (else one is made, in DIR/admin-password)" },
@@ -229,6 +231,10 @@ static int finish(struct dhpd_options *opt, struct dhp_error *err)
 	if (strcmp(opt->accel, "tcg") && strcmp(opt->accel, "kvm") && strcmp(opt->accel, "auto"))
 		return dhp_error_set(err, -EINVAL, "--accel takes tcg, kvm or auto, not \"%s\"",
 				     opt->accel);
+	for (const char *c = opt->guest_append; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return dhp_error_set(err, -EINVAL, "--guest-append: kernel parameters are "
+					     "one line of printable characters");
 	if (!opt->limits.max_body || !opt->limits.max_json_depth || !opt->limits.max_connections)
 		return dhp_error_set(err, -EINVAL, "max-body, max-json-depth and max-connections "
 				     "must not be 0");
