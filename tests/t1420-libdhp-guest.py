@@ -1,0 +1,431 @@
+# SPDX-License-Identifier: MIT
+"""libdhp's examples (examples/, docs/examples.md) in real partitions: dhpd
+--server qemu:topologies/demo with --guest-append dhp.apps=..., so that the
+guest's /etc/dhp/apps starts them, and what they print on the console (read
+through the API, GET .../Oem/Dhp/Console) is checked after every operation.
+
+Boot 1, through dhp-agent: dhp-workers, dhp-cache and dhp-guard see the
+right phases in the right order for processor add and remove, a processor
+remove vetoed by dhp-guard (rolled back, the task names it, the processor
+still online in the guest), processor replace, memory add, replace and
+remove. Boot 2, with dhp.apps.uevents: the examples on the kernel's uevents
+(libdhp's fallback) see the complete phases of processor and memory add
+and remove, and nothing else.
+Usage: python3 tests/t1420-libdhp-guest.py BUILD_DIR"""
+
+import glob
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dhptest import ROOT, Dhpd, Results, Skip, check  # noqa: E402
+
+results = Results()
+build = sys.argv[1] if len(sys.argv) > 1 else "build"
+# dhpd boots build/guest/ of its working directory (docs/qemu.md), whatever
+# the build under test: a SANITIZE build has no image of its own.
+IMAGE = os.path.join(ROOT, "build", "guest")
+V1 = "/redfish/v1"
+SYSTEMS = V1 + "/Systems"
+BLOCKS = V1 + "/CompositionService/ResourceBlocks/"
+APPS = ("dhp-workers", "dhp-cache", "dhp-guard")
+# A small cache share keeps the memory replace and remove quick: the pages
+# the cache holds on a module are migrated when it goes (110 MiB/s or so
+# under TCG, DESIGN.md section 9).
+AGENT_APPEND = "dhp.apps=workers,cache,guard dhp.cache.fraction=16"
+UEVENT_APPEND = "dhp.apps=workers,cache dhp.apps.uevents dhp.cache.fraction=16"
+
+LINE = re.compile(r"(dhp-(?:workers|cache|guard)): (.*?)\s*$")
+TAG = re.compile(r"\[([a-z-]+)(?:, (existing|uevent))?\]$")
+CPU = re.compile(r"^cpu (\d+) ")
+MEM = re.compile(r"^memory 0x([0-9a-f]+) \((\d+) MiB\) ")
+
+# Notes that name a unit wrongly, found while writing this test and
+# reported: the QEMU backend describes a processor as cpu 0 and a memory
+# module as address 0 when the unit is not wired to the partition (before
+# attach: add-start; after detach or move: remove-complete,
+# replace-complete), as src/backend/qemu/devices.c qdev_proto_unit() finds
+# the partition through the unit's wiring. Such a mismatch skips
+# "notes-name-the-unit" with the reason; any other mismatch fails it.
+KNOWN_WRONG = ("add-start", "remove-complete", "replace-complete")
+
+
+class Partition:
+    """A partition of a QEMU dhpd, and its console as the examples' lines."""
+
+    def __init__(self, dhpd, name, units):
+        self.dhpd, self.name = dhpd, name
+        self.mismatches = []
+        status, _, doc = dhpd.request("POST", SYSTEMS, body={
+            "Name": name, "Links": {"ResourceBlocks": [{"@odata.id": BLOCKS + u} for u in units]},
+            "Oem": {"Dhp": {"OsProfile": "linux"}}})
+        check(status == 201, "create %s: %d %s" % (name, status, doc))
+        self.settle()
+
+    def settle(self):
+        for _ in range(600):
+            status, _, doc = self.dhpd.request("GET", SYSTEMS + "/" + self.name)
+            if status == 200 and doc["Oem"]["Dhp"]["Task"] is None:
+                return doc
+            time.sleep(0.05)
+        raise AssertionError("%s stays busy" % self.name)
+
+    def units(self):
+        doc = self.settle()
+        return sorted(link["@odata.id"].rsplit("/", 1)[1] for link in doc["Links"]["ResourceBlocks"])
+
+    def act(self, action, body, state="completed", timeout=180):
+        """POST an action answered with a task monitor; wait for the task."""
+        t = time.monotonic()
+        status, hdrs, doc = self.dhpd.request("POST", "%s/%s/Actions/%s" % (SYSTEMS, self.name, action),
+                                              body=body)
+        check(status == 202, "%s: %d %s" % (action, status, doc))
+        task = self.dhpd.wait_task(hdrs["location"], timeout=timeout)
+        got = task["Oem"]["Dhp"]["State"]
+        check(got == state, "%s %s: %s, not %s: %s" % (action, body, got, state,
+                                                        task["Oem"]["Dhp"]["Error"]))
+        print("# %s %s: %.2f s" % (task["Oem"]["Dhp"]["Kind"], " ".join(task["Oem"]["Dhp"]["Units"]),
+                                   time.monotonic() - t), flush=True)
+        return task
+
+    def start(self):
+        return self.act("ComputerSystem.Reset", {"ResetType": "On"})
+
+    def stop(self):
+        return self.act("ComputerSystem.Reset", {"ResetType": "ForceOff"})
+
+    def add(self, unit, **kw):
+        return self.act("ComputerSystem.AddResourceBlock", {"ResourceBlock": {"@odata.id": BLOCKS + unit}},
+                        **kw)
+
+    def remove(self, unit, **kw):
+        return self.act("ComputerSystem.RemoveResourceBlock",
+                        {"ResourceBlock": {"@odata.id": BLOCKS + unit}}, **kw)
+
+    def replace(self, unit, spare):
+        return self.act("Oem/DhpComputerSystem.Replace", {"ResourceBlock": {"@odata.id": BLOCKS + unit},
+                                                          "Spare": {"@odata.id": BLOCKS + spare}})
+
+    def console(self):
+        """The whole console log, 64 KiB per request (Range)."""
+        text = b""
+        while True:
+            status, hdrs, doc = self.dhpd.request("GET", SYSTEMS + "/" + self.name + "/Oem/Dhp/Console",
+                                                  headers={"Range": "bytes=%d-" % len(text)})
+            if status == 416:
+                break
+            check(status in (200, 206), "console: %d" % status)
+            piece = (doc if isinstance(doc, str) else "").encode()
+            if not piece:
+                break
+            text += piece
+            if status == 200 or len(piece) < 65536:
+                break
+        return text.decode(errors="replace").replace("\r", "")
+
+    def lines(self, since=0):
+        """The examples' lines after offset since: (program, text, phase, how)."""
+        out = []
+        for line in self.console()[since:].split("\n"):
+            m = LINE.search(line)
+            if m:
+                tag = TAG.search(m.group(2))
+                out.append((m.group(1), m.group(2), tag and tag.group(1), tag and tag.group(2)))
+        return out
+
+    def wait(self, pred, what, since=0, timeout=60):
+        end = time.monotonic() + timeout
+        while True:
+            lines = self.lines(since)
+            if pred(lines):
+                return lines
+            check(time.monotonic() < end, "no %s in %d s; the examples said:\n%s" % (
+                what, timeout, "\n".join("  %s: %s" % (p, t) for p, t, _, _ in lines[-30:])))
+            time.sleep(0.25)
+
+    def mark(self):
+        return len(self.console())
+
+    def phases(self, since, expect, timeout=30):
+        """Wait until each program of expect {program: [(phase, unit, how)]}
+        has told exactly those phases since the mark, in that order; units
+        (a cpu number, a memory address) are compared apart: a mismatch is
+        kept in self.mismatches. Returns {program: [text]}."""
+        def told(lines):
+            got = {p: [(ph, how, t) for pp, t, ph, how in lines if pp == p and ph] for p in expect}
+            return got if all(len(got[p]) >= len(expect[p]) for p in expect) else None
+
+        lines = self.wait(lambda ls: told(ls) is not None, "phases %s" % expect, since, timeout)
+        time.sleep(0.5)     # nothing more may come
+        got = told(self.lines(since)) or told(lines)
+        for p, want in expect.items():
+            seen = [(ph, how) for ph, how, _ in got[p]]
+            check(seen == [(ph, how) for ph, _, how in want],
+                  "%s told %s, not %s:\n%s" % (p, seen, [(ph, how) for ph, _, how in want],
+                                               "\n".join(t for _, _, t in got[p])))
+            for (ph, unit, _), (_, _, text) in zip(want, got[p]):
+                m = (MEM if p == "dhp-cache" else CPU).search(text)
+                named = m and (int(m.group(1), 16) if p == "dhp-cache" else int(m.group(1)))
+                if unit is not None and named != unit:
+                    self.mismatches.append((p, ph, unit, named, text))
+        return {p: [t for _, _, t in got[p]] for p in expect}
+
+
+def known(mismatch):
+    _, phase, _, named, _ = mismatch
+    return phase in KNOWN_WRONG and named == 0
+
+
+def cleanup(dhpd):
+    """Stop the partitions' QEMUs whatever state dhpd is in, then dhpd."""
+    for pidfile in glob.glob(os.path.join(dhpd.state_dir, "qemu", "*", "qemu.pid")):
+        try:
+            with open(pidfile) as f:
+                os.kill(int(f.read().strip()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+    dhpd.cleanup()
+
+
+def qemu_dhpd(append):
+    return Dhpd(build, args=["--server", "qemu:topologies/demo", "--accel", "tcg",
+                             "--hash-iterations", "1000", "--guest-append", append]).start()
+
+
+def boot(p, programs, transport):
+    t = time.monotonic()
+    p.start()
+    # Each program says its transport first; the last one said counts.
+    def ready(lines):
+        last = {}
+        for prog, text, _, _ in lines:
+            if text.startswith("transport "):
+                last[prog] = text.split()[1]
+        return all(last.get(prog) == transport for prog in programs) and \
+            any(prog == "dhp-workers" and ph == "add-complete" for prog, _, ph, _ in lines)
+    p.wait(ready, "%s on transport %s" % (", ".join(programs), transport), timeout=60)
+    # The cache has grown to its share at start (touching every page).
+    if "dhp-cache" in programs:
+        p.wait(lambda ls: any(pr == "dhp-cache" and t.startswith("cache is ") for pr, t, _, _ in ls),
+               "the cache filled", timeout=60)
+    print("# boot to the examples ready: %.1f s" % (time.monotonic() - t), flush=True)
+
+
+def agent_boot(state):
+    d = state["dhpd"] = qemu_dhpd(AGENT_APPEND)
+    p = state["p"] = Partition(d, "apps", ["s0-cpu0", "s0-mem0"])
+    boot(p, APPS, "agent")
+    lines = p.lines()
+    check(any(pr == "dhp-guard" and "critical work pinned to cpu 0" in t for pr, t, _, _ in lines),
+          "dhp-guard starts on cpu 0")
+    check(any(pr == "dhp-workers" and t.startswith("cpu 0 online: 1 worker on cpu 0; online 0 [")
+              for pr, t, _, _ in lines), "one worker on cpu 0")
+
+
+def cpu_add(state):
+    p = state["p"]
+    mark = p.mark()
+    p.add("s0-cpu1")
+    told = p.phases(mark, {"dhp-workers": [("add-start", 1, None), ("add-complete", 1, None)],
+                           "dhp-guard": [("add-start", 1, None), ("add-complete", 1, None)]})
+    check("2 workers on cpus 0-1; online 0-1" in told["dhp-workers"][-1], told["dhp-workers"][-1])
+    check("critical work on cpu 1 (was 0)" in told["dhp-guard"][-1], told["dhp-guard"][-1])
+
+
+def cpu_remove_vetoed(state):
+    p = state["p"]
+    mark = p.mark()
+    task = p.remove("s0-cpu1", state="rolled-back")
+    why = re.compile(r"vetoed by dhp-guard\[\d+\]: critical work is pinned to cpu 1")
+    texts = [m["Message"] for m in task["Messages"]] + [task["Oem"]["Dhp"]["Error"]["Message"]]
+    check(any(why.search(t) for t in texts), "the task names the veto: %s" % texts)
+    check(task["TaskState"] == "Exception", "TaskState %s" % task["TaskState"])
+    # The vetoer is not told the failure; those that approved are.
+    told = p.phases(mark, {"dhp-workers": [("remove-query", 1, None), ("remove-failure", 1, None)],
+                           "dhp-guard": [("remove-query", 1, None)]})
+    check("vetoed: critical work is pinned to cpu 1" in told["dhp-guard"][0], told["dhp-guard"][0])
+    # Still there: in dhp, and online in the guest (the kernel's own list).
+    check("s0-cpu1" in p.units(), "s0-cpu1 left the partition")
+    check("2 workers on cpus 0-1; online 0-1" in told["dhp-workers"][-1], told["dhp-workers"][-1])
+
+
+def cpu_remove(state):
+    p = state["p"]
+    mark = p.mark()
+    p.add("s0-cpu2")
+    told = p.phases(mark, {"dhp-workers": [("add-start", 2, None), ("add-complete", 2, None)],
+                           "dhp-guard": [("add-start", 2, None), ("add-complete", 2, None)]})
+    check("critical work on cpu 2 (was 1)" in told["dhp-guard"][-1], "guard follows the newest")
+    mark = p.mark()
+    p.remove("s0-cpu1")
+    told = p.phases(mark, {"dhp-workers": [("remove-query", 1, None), ("remove-complete", 1, None)],
+                           "dhp-guard": [("remove-query", 1, None), ("remove-complete", 1, None)]})
+    check("may go: its worker stopped, approving: 2 workers on cpus 0,2" in told["dhp-workers"][0],
+          told["dhp-workers"][0])
+    check("2 workers on cpus 0,2; online 0,2" in told["dhp-workers"][-1], told["dhp-workers"][-1])
+
+
+def cpu_replace(state):
+    p = state["p"]
+    mark = p.mark()
+    p.replace("s0-cpu2", "s0-cpu3")
+    told = p.phases(mark, {"dhp-workers": [("replace-start", 2, None), ("replace-complete", 2, None)],
+                           "dhp-guard": [("replace-start", 2, None), ("replace-complete", 2, None)]})
+    check("2 workers on cpus 0,2; online 0,2" in told["dhp-workers"][-1], told["dhp-workers"][-1])
+
+
+def memory_add(state):
+    p = state["p"]
+    mark = p.mark()
+    p.add("s0-mem1")
+    told = p.phases(mark, {"dhp-cache": [("add-start", None, None), ("add-complete", None, None)]})
+    m = MEM.search(told["dhp-cache"][1])
+    check(m and int(m.group(2)) == 2048, "2048 MiB added: %s" % told["dhp-cache"][1])
+    state["addr"] = int(m.group(1), 16)
+    if MEM.search(told["dhp-cache"][0]).group(1) != m.group(1):
+        p.mismatches.append(("dhp-cache", "add-start", state["addr"],
+                             int(MEM.search(told["dhp-cache"][0]).group(1), 16), told["dhp-cache"][0]))
+    check("4096 MiB online: cache 256 MiB" in told["dhp-cache"][1], told["dhp-cache"][1])
+    p.wait(lambda ls: any(t.startswith("cache is 256 MiB") for _, t, _, _ in ls), "growth", mark)
+
+
+def memory_replace(state):
+    p = state["p"]
+    mark = p.mark()
+    task = p.replace("s0-mem1", "s0-mem2")
+    check(task["Oem"]["Dhp"]["Spare"] == "s0-mem2", "the spare")
+    told = p.phases(mark, {"dhp-cache": [("replace-start", state["addr"], None),
+                                         ("replace-complete", state["addr"], None)]})
+    check("4096 MiB online: cache 256 MiB" in told["dhp-cache"][-1], told["dhp-cache"][-1])
+
+
+def memory_remove(state):
+    p = state["p"]
+    mark = p.mark()
+    p.remove("s0-mem2")
+    told = p.phases(mark, {"dhp-cache": [("remove-query", None, None), ("remove-complete", None, None)]})
+    q = told["dhp-cache"][0]
+    check("may go: shrunk before approving: 4096 MiB online: cache 128 MiB" in q, q)
+    addr = int(MEM.search(q).group(1), 16)
+    named = int(MEM.search(told["dhp-cache"][1]).group(1), 16)
+    if named != addr:
+        p.mismatches.append(("dhp-cache", "remove-complete", addr, named, told["dhp-cache"][1]))
+    check("2048 MiB online: cache 128 MiB" in told["dhp-cache"][1], told["dhp-cache"][1])
+
+
+def notes_name_the_unit(state):
+    mism = state["p"].mismatches
+    bad = [m for m in mism if not known(m)]
+    check(not bad, "notes named other units: %s" % bad)
+    if mism:
+        raise Skip("known problem (reported): the QEMU backend names an unwired unit cpu 0 / "
+                   "address 0x0 in %s" % ", ".join(sorted({"%s %s" % (m[0], m[1]) for m in mism})))
+
+
+def agent_stop(state):
+    p = state["p"]
+    mark = p.mark()
+    p.stop()
+    lines = p.lines(mark)
+    check(not any("died" in t for _, t, _, _ in lines), "an example died: %s" % lines)
+
+
+def uevent_boot(state):
+    d = state["dhpd"] = qemu_dhpd(UEVENT_APPEND)
+    p = state["p"] = Partition(d, "uev", ["s0-cpu0", "s0-mem0"])
+    boot(p, APPS[:2], "uevent")
+
+
+def uevent_cpu(state):
+    p = state["p"]
+    mark = p.mark()
+    p.add("s0-cpu1")
+    told = p.phases(mark, {"dhp-workers": [("add-complete", 1, "uevent")]})
+    check("2 workers on cpus 0-1; online 0-1" in told["dhp-workers"][0], told["dhp-workers"][0])
+    mark = p.mark()
+    p.remove("s0-cpu1")
+    told = p.phases(mark, {"dhp-workers": [("remove-complete", 1, "uevent")]})
+    check("1 worker on cpu 0; online 0 " in told["dhp-workers"][0], told["dhp-workers"][0])
+
+
+def uevent_memory(state):
+    p = state["p"]
+    blocks = 2048 // 128     # the kernel tells each 128 MiB block
+    mark = p.mark()
+    p.add("s0-mem1")
+    told = p.phases(mark, {"dhp-cache": [("add-complete", None, "uevent")] * blocks})
+    addrs = sorted(int(MEM.search(t).group(1), 16) for t in told["dhp-cache"])
+    check(addrs == [addrs[0] + i * (128 << 20) for i in range(blocks)], "blocks %s" % addrs)
+    check("4096 MiB online: cache 256 MiB" in told["dhp-cache"][-1], told["dhp-cache"][-1])
+    p.wait(lambda ls: any(t.startswith("cache is 256 MiB") for _, t, _, _ in ls), "growth", mark)
+    mark = p.mark()
+    p.remove("s0-mem1")
+    told = p.phases(mark, {"dhp-cache": [("remove-complete", None, "uevent")] * blocks})
+    check(sorted(int(MEM.search(t).group(1), 16) for t in told["dhp-cache"]) == addrs, "same blocks")
+    check("2048 MiB online: cache 128 MiB" in told["dhp-cache"][-1], told["dhp-cache"][-1])
+
+
+def uevent_stop(state):
+    state["p"].stop()
+
+
+AGENT_STEPS = [("agent-boot", agent_boot), ("agent-cpu-add", cpu_add),
+               ("agent-cpu-remove-vetoed", cpu_remove_vetoed), ("agent-cpu-remove", cpu_remove),
+               ("agent-cpu-replace", cpu_replace), ("agent-memory-add", memory_add),
+               ("agent-memory-replace", memory_replace), ("agent-memory-remove", memory_remove),
+               ("notes-name-the-unit", notes_name_the_unit), ("agent-stop", agent_stop)]
+UEVENT_STEPS = [("uevent-boot", uevent_boot), ("uevent-cpu-add-remove", uevent_cpu),
+                ("uevent-memory-add-remove", uevent_memory), ("uevent-stop", uevent_stop)]
+
+
+def run(steps):
+    """One boot's steps in order; a step that fails skips the rest."""
+    state = {}
+    try:
+        for name, step in steps:
+            failed = results.failed
+            results.case(name, step, state)
+            if results.failed > failed:
+                for n, _ in steps[[s for s, _ in steps].index(name) + 1:]:
+                    results.skip(n, "an earlier step failed")
+                if "p" in state:
+                    print("# console:\n# " + state["p"].console()[-3000:].replace("\n", "\n# "),
+                          flush=True)
+                break
+    finally:
+        if "dhpd" in state:
+            cleanup(state["dhpd"])
+
+
+def main():
+    why = None
+    manifest = os.path.join(IMAGE, "MANIFEST")
+    if not shutil.which("qemu-system-x86_64"):
+        why = "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+    elif not os.path.exists(os.path.join(build, "dhpd")):
+        why = "%s/dhpd is not built" % build
+    elif not os.path.exists(os.path.join(IMAGE, "initrd.gz")):
+        why = "no guest image in %s (make guest)" % IMAGE
+    else:
+        with open(manifest) as f:
+            text = f.read()
+        if "agent: dhp-agent" not in text:
+            why = "the guest image has no dhp-agent (its MANIFEST says why)"
+        elif not all(a in text.split("examples:")[-1].split("\n")[0] for a in APPS):
+            why = "the guest image lacks the examples (make guest after make)"
+    if why:
+        for name, _ in AGENT_STEPS + UEVENT_STEPS:
+            results.skip(name, why)
+        results.done()
+    t = time.monotonic()
+    run(AGENT_STEPS)
+    run(UEVENT_STEPS)
+    print("# all: %.0f s" % (time.monotonic() - t), flush=True)
+    results.done()
+
+
+main()
