@@ -58,6 +58,7 @@ const char *dhp_error_name(int code)
 	case -ENOSPC:		return "no-spare";
 	case -ENOMEM:		return "no-memory";
 	case -ECANCELED:	return "cancelled";
+	case -EPROTONOSUPPORT:	return "agent-version";
 	default:		return "error";
 	}
 }
