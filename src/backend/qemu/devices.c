@@ -129,17 +129,24 @@ bool qdev_pci_find(json_t *pci, const char *id, char *slot, size_t size)
 	return false;
 }
 
-void qdev_proto_unit(struct qemu *q, const struct dhp_unit *u, struct dhp_proto_unit *ret)
+void qdev_proto_unit(struct qemu *q, uint32_t partition, const struct dhp_unit *u,
+		     struct dhp_proto_unit *ret)
 {
-	const struct qs_unit *s = qemu_unit_state(q, u);
-	const struct qs_partition *p = qs_partition(&q->state, s->partition, false);
+	struct qs_unit *s = qemu_unit_state(q, u);
+	const struct qs_partition *p = qs_partition(&q->state, partition, false);
+	bool wired = s->partition == partition;
 
 	memset(ret, 0, sizeof(*ret));
 	switch (u->type) {
 	case DHP_UNIT_PROCESSOR:
 		ret->kind = DHP_PROTO_UNIT_PROCESSOR;
-		if (p && s->slot >= 0 && p->guest_cpu[s->slot] >= 0) {
+		if (p && wired && s->slot >= 0 && p->guest_cpu[s->slot] >= 0) {
 			ret->cpu = (uint32_t)p->guest_cpu[s->slot];
+			s->guest_cpu = p->guest_cpu[s->slot];
+		} else if (!wired && s->guest_cpu >= 0) {
+			/* Gone (removed, or moved away by a replace): as the
+			 * guest knew it. */
+			ret->cpu = (uint32_t)s->guest_cpu;
 		} else if (p) {
 			/* Not there yet: the guest numbers processors in the
 			 * order they first arrive, so the next is one more
@@ -154,6 +161,8 @@ void qdev_proto_unit(struct qemu *q, const struct dhp_unit *u, struct dhp_proto_
 		break;
 	case DHP_UNIT_MEMORY:
 		ret->kind = DHP_PROTO_UNIT_MEMORY;
+		/* 0 before the attach: QEMU places the DIMM when it is
+		 * plugged (docs/agent-protocol.md). */
 		ret->phys_addr = s->phys_addr;
 		ret->size = u->size_bytes;
 		break;

@@ -313,8 +313,10 @@ const char *qdev_cpu_id(json_t *entry);
 bool qdev_dimm_find(json_t *mems, const char *id, uint64_t *ret_addr, uint64_t *ret_size);
 /* Find the function with qdev id in query-pci: its guest address. */
 bool qdev_pci_find(json_t *pci, const char *id, char *slot, size_t size);
-/* How a unit looks to the agent. */
-void qdev_proto_unit(struct qemu *q, const struct dhp_unit *u, struct dhp_proto_unit *ret);
+/* How unit u looks to the agent of partition (which u may not be wired to
+ * yet, or any more). */
+void qdev_proto_unit(struct qemu *q, uint32_t partition, const struct dhp_unit *u,
+		     struct dhp_proto_unit *ret);
 /* Device_add arguments (props is taken). */
 json_t *qdev_cpu_args(const char *type, const char *id, json_t *props);
 json_t *qdev_fn_args(const struct dhp_unit *u, enum qemu_fn_kind kind, unsigned fn,

@@ -74,7 +74,7 @@ static void notify_run(struct qcall *c)
 	}
 	if (qpart_agent_refused(c, "notify"))
 		return;
-	qdev_proto_unit(c->q, c->unit, &req.unit);
+	qdev_proto_unit(c->q, c->partition, c->unit, &req.unit);
 	qcall_agent(c, &req, phase_ms(c->q, c->unit), notified);
 }
 
@@ -214,7 +214,7 @@ void qemu_unit_set(struct qcall *c, const struct dhp_unit *u, bool on, qcall_fn 
 				   c->partition);
 		return;
 	}
-	qdev_proto_unit(q, u, &req.unit);
+	qdev_proto_unit(q, c->partition, u, &req.unit);
 	if (u->type == DHP_UNIT_PROCESSOR && s->boot && !on) {
 		qcall_fail(c, -EOPNOTSUPP, "%s is vCPU 0 of partition %u (the guest's cpu0), which "
 			   "Linux cannot take offline", u->id, c->partition);

@@ -37,8 +37,10 @@ static void qs_fresh(struct qs *s, uint64_t digest)
 	h->n_units = (uint32_t)s->n_units;
 	h->n_partitions = QS_PARTITIONS_MAX;
 	h->digest = digest;
-	for (size_t i = 0; i < s->n_units; i++)
+	for (size_t i = 0; i < s->n_units; i++) {
 		qs_unit_unwire(&s->units[i]);
+		s->units[i].guest_cpu = -1;
+	}
 }
 
 int qs_open(struct qs *s, const char *path, size_t n_units, uint64_t digest,
@@ -146,7 +148,7 @@ void qs_unit_unwire(struct qs_unit *u)
 	u->boot = 0;
 	u->slot = -1;
 	u->port = -1;
-	u->phys_addr = 0;
+	/* guest_cpu and phys_addr stay: see struct qs_unit. */
 }
 
 unsigned qs_slots_in(const struct qs_partition *p, enum qs_slot_state st)

@@ -40,7 +40,10 @@ struct qs_unit {
 	uint8_t pad;
 	int16_t slot;		/* processor: its vCPU slot, -1 */
 	int16_t port;		/* I/O host bridge: its root port, -1 */
-	uint32_t pad2;
+	/* The guest's names of the unit, set while it is wired and kept after
+	 * it leaves: the notices that follow a detach or a move
+	 * (remove-complete, replace-complete) name it as the guest knew it. */
+	int32_t guest_cpu;	/* processor: the guest's number, -1 unknown */
 	uint64_t phys_addr;	/* memory: the DIMM's guest address (0: boot) */
 };
 
