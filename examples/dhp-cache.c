@@ -243,12 +243,13 @@ int main(int argc, char **argv)
 	}
 	printf(NAME ": transport %s\n", dhp_transport_name((uint32_t)dhp_transport(c.dhp)));
 	dhp_set_transport_callback(c.dhp, on_transport, &c);
+	/* From dhp_start_thread() on, callbacks run on the helper thread;
+	 * the size is read after it, so that no change falls in between. */
 	if ((r = dhp_register(c.dhp, DHP_KIND_MEMORY, 0, on_memory, &c, &reg)) < 0 ||
-	    (r = dhp_memory_size(c.dhp, &memory)) < 0 || (r = dhp_start_thread(c.dhp)) < 0) {
+	    (r = dhp_start_thread(c.dhp)) < 0 || (r = dhp_memory_size(c.dhp, &memory)) < 0) {
 		fprintf(stderr, NAME ": cannot start: %s\n", strerror(-r));
 		goto close_dhp;
 	}
-	/* From here callbacks may run, on the helper thread. */
 	printf(NAME ": %llu MiB of memory: cache %llu MiB (1/%u)\n", MIB(memory),
 	       retarget(&c, memory), c.fraction);
 	for (;;) {
