@@ -13,25 +13,18 @@ remove. Boot 2, with dhp.apps.uevents: the examples on the kernel's uevents
 and remove, and nothing else.
 Usage: python3 tests/t1420-libdhp-guest.py BUILD_DIR"""
 
-import glob
 import os
 import re
-import shutil
-import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dhptest import ROOT, Dhpd, Results, Skip, check  # noqa: E402
+import guestpart  # noqa: E402
+from dhptest import Results, check  # noqa: E402
+from guestpart import cleanup, image_missing  # noqa: E402
 
 results = Results()
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
-# dhpd boots build/guest/ of its working directory (docs/qemu.md), whatever
-# the build under test: a SANITIZE build has no image of its own.
-IMAGE = os.path.join(ROOT, "build", "guest")
-V1 = "/redfish/v1"
-SYSTEMS = V1 + "/Systems"
-BLOCKS = V1 + "/CompositionService/ResourceBlocks/"
 APPS = ("dhp-workers", "dhp-cache", "dhp-guard")
 # A small cache share keeps the memory replace and remove quick: the pages
 # the cache holds on a module are migrated when it goes (110 MiB/s or so
@@ -52,78 +45,12 @@ MEM = re.compile(r"^memory 0x([0-9a-f]+) \((\d+) MiB\) ")
 # when it is plugged (docs/agent-protocol.md).
 
 
-class Partition:
-    """A partition of a QEMU dhpd, and its console as the examples' lines."""
+class Partition(guestpart.Partition):
+    """A partition whose console carries the examples' lines."""
 
     def __init__(self, dhpd, name, units):
-        self.dhpd, self.name = dhpd, name
+        super().__init__(dhpd, name, units)
         self.mismatches = []
-        status, _, doc = dhpd.request("POST", SYSTEMS, body={
-            "Name": name, "Links": {"ResourceBlocks": [{"@odata.id": BLOCKS + u} for u in units]},
-            "Oem": {"Dhp": {"OsProfile": "linux"}}})
-        check(status == 201, "create %s: %d %s" % (name, status, doc))
-        self.settle()
-
-    def settle(self):
-        for _ in range(600):
-            status, _, doc = self.dhpd.request("GET", SYSTEMS + "/" + self.name)
-            if status == 200 and doc["Oem"]["Dhp"]["Task"] is None:
-                return doc
-            time.sleep(0.05)
-        raise AssertionError("%s stays busy" % self.name)
-
-    def units(self):
-        doc = self.settle()
-        return sorted(link["@odata.id"].rsplit("/", 1)[1] for link in doc["Links"]["ResourceBlocks"])
-
-    def act(self, action, body, state="completed", timeout=180):
-        """POST an action answered with a task monitor; wait for the task."""
-        t = time.monotonic()
-        status, hdrs, doc = self.dhpd.request("POST", "%s/%s/Actions/%s" % (SYSTEMS, self.name, action),
-                                              body=body)
-        check(status == 202, "%s: %d %s" % (action, status, doc))
-        task = self.dhpd.wait_task(hdrs["location"], timeout=timeout)
-        got = task["Oem"]["Dhp"]["State"]
-        check(got == state, "%s %s: %s, not %s: %s" % (action, body, got, state,
-                                                        task["Oem"]["Dhp"]["Error"]))
-        print("# %s %s: %.2f s" % (task["Oem"]["Dhp"]["Kind"], " ".join(task["Oem"]["Dhp"]["Units"]),
-                                   time.monotonic() - t), flush=True)
-        return task
-
-    def start(self):
-        return self.act("ComputerSystem.Reset", {"ResetType": "On"})
-
-    def stop(self):
-        return self.act("ComputerSystem.Reset", {"ResetType": "ForceOff"})
-
-    def add(self, unit, **kw):
-        return self.act("ComputerSystem.AddResourceBlock", {"ResourceBlock": {"@odata.id": BLOCKS + unit}},
-                        **kw)
-
-    def remove(self, unit, **kw):
-        return self.act("ComputerSystem.RemoveResourceBlock",
-                        {"ResourceBlock": {"@odata.id": BLOCKS + unit}}, **kw)
-
-    def replace(self, unit, spare):
-        return self.act("Oem/DhpComputerSystem.Replace", {"ResourceBlock": {"@odata.id": BLOCKS + unit},
-                                                          "Spare": {"@odata.id": BLOCKS + spare}})
-
-    def console(self):
-        """The whole console log, 64 KiB per request (Range)."""
-        text = b""
-        while True:
-            status, hdrs, doc = self.dhpd.request("GET", SYSTEMS + "/" + self.name + "/Oem/Dhp/Console",
-                                                  headers={"Range": "bytes=%d-" % len(text)})
-            if status == 416:
-                break
-            check(status in (200, 206), "console: %d" % status)
-            piece = (doc if isinstance(doc, str) else "").encode()
-            if not piece:
-                break
-            text += piece
-            if status == 200 or len(piece) < 65536:
-                break
-        return text.decode(errors="replace").replace("\r", "")
 
     def lines(self, since=0):
         """The examples' lines after offset since: (program, text, phase, how)."""
@@ -144,9 +71,6 @@ class Partition:
             check(time.monotonic() < end, "no %s in %d s; the examples said:\n%s" % (
                 what, timeout, "\n".join("  %s: %s" % (p, t) for p, t, _, _ in lines[-30:])))
             time.sleep(0.25)
-
-    def mark(self):
-        return len(self.console())
 
     def phases(self, since, expect, timeout=30):
         """Wait until each program of expect {program: [(phase, unit, how)]}
@@ -173,22 +97,6 @@ class Partition:
         return {p: [t for _, _, t in got[p]] for p in expect}
 
 
-def cleanup(dhpd):
-    """Stop the partitions' QEMUs whatever state dhpd is in, then dhpd."""
-    for pidfile in glob.glob(os.path.join(dhpd.state_dir, "qemu", "*", "qemu.pid")):
-        try:
-            with open(pidfile) as f:
-                os.kill(int(f.read().strip()), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
-    dhpd.cleanup()
-
-
-def qemu_dhpd(append):
-    return Dhpd(build, args=["--server", "qemu:topologies/demo", "--accel", "tcg",
-                             "--hash-iterations", "1000", "--guest-append", append]).start()
-
-
 def boot(p, programs, transport):
     t = time.monotonic()
     p.start()
@@ -209,7 +117,7 @@ def boot(p, programs, transport):
 
 
 def agent_boot(state):
-    d = state["dhpd"] = qemu_dhpd(AGENT_APPEND)
+    d = state["dhpd"] = guestpart.qemu_dhpd(build, AGENT_APPEND)
     p = state["p"] = Partition(d, "apps", ["s0-cpu0", "s0-mem0"])
     boot(p, APPS, "agent")
     lines = p.lines()
@@ -321,7 +229,7 @@ def agent_stop(state):
 
 
 def uevent_boot(state):
-    d = state["dhpd"] = qemu_dhpd(UEVENT_APPEND)
+    d = state["dhpd"] = guestpart.qemu_dhpd(build, UEVENT_APPEND)
     p = state["p"] = Partition(d, "uev", ["s0-cpu0", "s0-mem0"])
     boot(p, APPS[:2], "uevent")
 
@@ -368,48 +276,15 @@ UEVENT_STEPS = [("uevent-boot", uevent_boot), ("uevent-cpu-add-remove", uevent_c
                 ("uevent-memory-add-remove", uevent_memory), ("uevent-stop", uevent_stop)]
 
 
-def run(steps):
-    """One boot's steps in order; a step that fails skips the rest."""
-    state = {}
-    try:
-        for name, step in steps:
-            failed = results.failed
-            results.case(name, step, state)
-            if results.failed > failed:
-                for n, _ in steps[[s for s, _ in steps].index(name) + 1:]:
-                    results.skip(n, "an earlier step failed")
-                if "p" in state:
-                    print("# console:\n# " + state["p"].console()[-3000:].replace("\n", "\n# "),
-                          flush=True)
-                break
-    finally:
-        if "dhpd" in state:
-            cleanup(state["dhpd"])
-
-
 def main():
-    why = None
-    manifest = os.path.join(IMAGE, "MANIFEST")
-    if not shutil.which("qemu-system-x86_64"):
-        why = "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-    elif not os.path.exists(os.path.join(build, "dhpd")):
-        why = "%s/dhpd is not built" % build
-    elif not os.path.exists(os.path.join(IMAGE, "initrd.gz")):
-        why = "no guest image in %s (make guest)" % IMAGE
-    else:
-        with open(manifest) as f:
-            text = f.read()
-        if "agent: dhp-agent" not in text:
-            why = "the guest image has no dhp-agent (its MANIFEST says why)"
-        elif not all(a in text.split("examples:")[-1].split("\n")[0] for a in APPS):
-            why = "the guest image lacks the examples (make guest after make)"
+    why = image_missing(build, APPS)
     if why:
         for name, _ in AGENT_STEPS + UEVENT_STEPS:
             results.skip(name, why)
         results.done()
     t = time.monotonic()
-    run(AGENT_STEPS)
-    run(UEVENT_STEPS)
+    guestpart.run_steps(results, AGENT_STEPS)
+    guestpart.run_steps(results, UEVENT_STEPS)
     print("# all: %.0f s" % (time.monotonic() - t), flush=True)
     results.done()
 
