@@ -72,6 +72,7 @@ struct dhp {
 	char socket_path[108];		/* sizeof(sun_path) */
 	int sysfs_fd;			/* the sysfs root; -1: sysfs_error */
 	int sysfs_error;
+	int32_t node_hint;		/* the NUMA node found last (sysfs.c) */
 	uint64_t block_size;		/* memory block bytes, 0: no hotplug */
 	int epoll_fd;
 	int timer_fd;			/* reconnection back-off */
