@@ -1060,7 +1060,7 @@ static void test_agent_memory(void)
 	CHECK_STR(get("devices/system/memory/memory38/state"), "offline");
 
 	/* A block whose pages cannot be migrated: the kernel's write blocks
-	 * until the writer is killed. A FIFO blocks the same way: a child
+	 * until the writer gets a signal. A FIFO blocks the same way: a child
 	 * answers the agent's one read of the state ("online"), then nobody
 	 * reads, so opening it to write never returns. After
 	 * --offline-timeout-ms the agent answers EBUSY, puts back the block it

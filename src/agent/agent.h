@@ -109,8 +109,8 @@ int channel_send(struct agent *a, const struct dhp_proto_msg *msg);
 int sysfs_read(const struct agent *a, const char *path, char *buf, size_t size);
 int sysfs_write(const struct agent *a, const char *path, const char *value);
 bool sysfs_exists(const struct agent *a, const char *path);
-/* sysfs_write, but in a child process killed after ms: see sysfs.c. A
- * write that ran out of time is -ETIMEDOUT. */
+/* sysfs_write, but interrupted after ms (SIGALRM): see sysfs.c. A write
+ * that ran out of time is -ETIMEDOUT. */
 int sysfs_write_limited(const struct agent *a, const char *path, const char *value,
 			unsigned ms);
 /* Wait up to cfg.settle_ms for path to appear (a hot-added unit's node

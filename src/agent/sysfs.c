@@ -6,12 +6,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,49 +64,71 @@ int sysfs_write(const struct agent *a, const char *path, const char *value)
 /*
  * Taking a memory block offline migrates its pages, and the kernel retries
  * for as long as one cannot move (a page pinned by a driver or an
- * application): the write blocks until the writer gets a fatal signal.
- * The agent must keep answering dhpd, so the write runs in a child that is
- * killed when ms run out; the kernel then gives up and puts the block back
- * as it was. The child's result comes back through a pipe.
+ * application): the write blocks until the writer gets a signal, any
+ * signal (mm/memory_hotplug.c keeps it so for user space; its documentation
+ * suggests `timeout`). The agent must keep answering dhpd, so the write runs
+ * under an interval timer: SIGALRM, with a handler and without SA_RESTART,
+ * makes it fail with EINTR, and the kernel puts the block back as it was.
+ * The timer repeats every RETRY_MS after ms, so that a signal that landed
+ * just before the system call began cannot leave it blocked. (A child
+ * process to kill would do too, but a fork costs some 15 ms per block in
+ * a TCG guest.)
  */
+#define RETRY_MS 100
+
+static volatile sig_atomic_t alarm_rang;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarm_rang = 1;
+}
+
+static struct timeval ms_tv(unsigned ms)
+{
+	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (long)(ms % 1000) * 1000 };
+}
+
 int sysfs_write_limited(const struct agent *a, const char *path, const char *value,
 			unsigned ms)
 {
-	struct pollfd p = { .events = POLLIN };
-	int fds[2], r, status;
-	pid_t pid;
-	ssize_t n;
+	struct sigaction sa = { .sa_handler = on_alarm }, old_sa;
+	struct itimerval timer = { .it_interval = ms_tv(RETRY_MS), .it_value = ms_tv(ms) };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	size_t len = strlen(value);
+	ssize_t n = -1;
+	int fd, r = 0;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	alarm_rang = 0;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, &old_sa) < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
+	if (setitimer(ITIMER_REAL, &timer, NULL) < 0) {
 		r = -errno;
-		goto close_pipe;
+		goto restore;
 	}
-	if (pid == 0) {
-		r = sysfs_write(a, path, value);
-		n = write(fds[1], &r, sizeof(r));
-		_exit(n == sizeof(r) ? 0 : 1);
-	}
-	close(fds[1]);
-	fds[1] = -1;
-	p.fd = fds[0];
+	/* The open too: a test's FIFO blocks there. */
 	do {
-		r = poll(&p, 1, (int)ms);
-	} while (r < 0 && errno == EINTR);
-	if (r == 1 && read(fds[0], &r, sizeof(r)) == sizeof(r)) {
-		/* r is the write's result */
-	} else {
-		kill(pid, SIGKILL);
-		r = -ETIMEDOUT;
+		fd = openat(a->sysfs_fd, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	} while (fd < 0 && errno == EINTR && !alarm_rang);
+	if (fd < 0) {
+		r = -errno;
+		goto disarm;
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-close_pipe:
-	close(fds[0]);
-	if (fds[1] >= 0)
-		close(fds[1]);
+	do {
+		n = write(fd, value, len);
+	} while (n < 0 && errno == EINTR && !alarm_rang);
+	if (n < 0)
+		r = -errno;
+	else if ((size_t)n != len)
+		r = -EIO;
+	close(fd);
+disarm:
+	setitimer(ITIMER_REAL, &off, NULL);
+	if (r == -EINTR && alarm_rang)
+		r = -ETIMEDOUT;
+restore:
+	sigaction(SIGALRM, &old_sa, NULL);
 	return r;
 }
 
