@@ -269,6 +269,8 @@ static int on_line(void *ctx, const char *line, size_t len, int rc)
 		got_hello(a, &msg->hello);
 	else if (rc == 0 && msg->type == DHP_PROTO_REPLY)
 		on_reply(a, &msg->reply);
+	else if (rc == 0 && msg->type == DHP_PROTO_EVENT && a->cfg.on_event)
+		a->cfg.on_event(a->cfg.ctx, &msg->event);
 	free(msg);
 	return a->freed || a->closed;
 }

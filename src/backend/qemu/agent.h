@@ -38,6 +38,10 @@ struct qagent_config {
 	 * per refusal: the refused agent's repeated hellos are not reported
 	 * again, until a hello of our version has ended the refusal. */
 	void (*on_refused)(void *ctx, const struct dhp_error *why);
+	/* Optional. A spontaneous event of the agent: a kernel uevent it
+	 * relays (a processor, a memory block or a PCI function added,
+	 * removed, onlined, offlined), or an error event. Borrowed. */
+	void (*on_event)(void *ctx, const struct dhp_proto_event *event);
 	/* The connection is gone; requests still pending were answered
 	 * -ECONNRESET first. */
 	void (*on_close)(void *ctx, int rc, const struct dhp_error *why);

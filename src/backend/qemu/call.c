@@ -43,6 +43,7 @@ void qcall_drop(struct qcall *c)
 	c->cancelled = true;
 	c->on_event = NULL;
 	c->on_hello = NULL;
+	c->on_agent_event = NULL;
 	c->on_down = NULL;
 	/* A start cancelled while QEMU daemonizes keeps polling its child,
 	 * to end the QEMU it makes (start.c): it must not land later. */
@@ -112,6 +113,7 @@ void qcall_finish(struct qcall *c, int rc, const struct dhp_error *err)
 	}
 	c->on_event = NULL;
 	c->on_hello = NULL;
+	c->on_agent_event = NULL;
 	c->on_down = NULL;
 	qcall_timer_stop(c);
 	/* Undo needs the call's one answer slot free. */
@@ -125,6 +127,7 @@ void qcall_finish(struct qcall *c, int rc, const struct dhp_error *err)
 	c->rc = rc;
 	c->on_event = NULL;
 	c->on_hello = NULL;
+	c->on_agent_event = NULL;
 	c->on_down = NULL;
 	qcall_timer_stop(c);
 	c->timer = dhp_timer_add(c->q->loop, 0, finish_fire, c);

@@ -3,8 +3,10 @@
  * Processors in and out of a partition's QEMU.
  *
  * In: a free vCPU slot (never a parked one), device_add of a vCPU there
- * with the unit's id, then the guest is watched (the agent's report)
- * until a new processor is present: its logical number is the guest's
+ * with the unit's id, then the guest is watched until a new processor is
+ * present: the agent relays the kernel's "add" uevent at once, and its
+ * report is asked every PRESENT_POLL_MS in case no event comes (an agent
+ * that relays none, a lost line). Its logical number is the guest's
  * (Linux numbers processors in the order they first arrive), and it is
  * what the agent is asked to online. The vCPU is then pinned to the
  * unit's host CPU, if it has one.
@@ -32,6 +34,32 @@ static void done_ok(struct qcall *c)
 
 static void cpu_poll(struct qcall *c);
 
+/* The new processor is cpu in the guest. */
+static void cpu_arrived(struct qcall *c, int cpu)
+{
+	struct qs_partition *rec = qs_partition(&c->q->state, c->partition, false);
+
+	c->on_agent_event = NULL;
+	if (rec)
+		rec->guest_cpu[c->slot] = (int16_t)cpu;
+	qemu_pin(c, done_ok);
+}
+
+static void cpu_event(struct qcall *c, const struct dhp_proto_event *ev)
+{
+	if (ev->kind != DHP_PROTO_EVENT_ADD || !ev->has_unit ||
+	    ev->unit.kind != DHP_PROTO_UNIT_PROCESSOR || ev->unit.cpu >= DHP_CPULIST_CPUS ||
+	    c->present[ev->unit.cpu])
+		return;
+	/* A report asked is answered first: cpu_seen takes it from here. */
+	if (c->inflight) {
+		c->event_cpu = (int)ev->unit.cpu + 1;
+		return;
+	}
+	qcall_timer_stop(c);
+	cpu_arrived(c, (int)ev->unit.cpu);
+}
+
 static void cpu_seen(struct qcall *c, int rc, const struct dhp_proto_reply *reply,
 		     const struct dhp_error *err)
 {
@@ -40,6 +68,10 @@ static void cpu_seen(struct qcall *c, int rc, const struct dhp_proto_reply *repl
 
 	if (rc) {
 		qcall_fail(c, rc, "%s", err->message);
+		return;
+	}
+	if (c->event_cpu) {
+		cpu_arrived(c, c->event_cpu - 1);
 		return;
 	}
 	now = calloc(DHP_CPULIST_CPUS, sizeof(bool));
@@ -52,9 +84,8 @@ static void cpu_seen(struct qcall *c, int rc, const struct dhp_proto_reply *repl
 	}
 	for (int cpu = 0; cpu < DHP_CPULIST_CPUS; cpu++)
 		if (now[cpu] && !c->present[cpu]) {
-			rec->guest_cpu[c->slot] = (int16_t)cpu;
 			free(now);
-			qemu_pin(c, done_ok);
+			cpu_arrived(c, cpu);
 			return;
 		}
 	free(now);
@@ -101,6 +132,7 @@ static void cpu_added(struct qcall *c, int rc, json_t *ret, const struct dhp_err
 		return;
 	}
 	c->until = dhp_loop_now(c->q->loop) + c->q->cpu_ms;
+	c->on_agent_event = cpu_event;
 	cpu_poll(c);
 }
 

@@ -131,6 +131,8 @@ struct qcall {
 	/* What it waits for from its partition (partition.c calls these). */
 	void (*on_event)(struct qcall *c, const char *event, json_t *data);
 	qcall_fn on_hello;
+	/* An event of the partition's agent (qagent_config.on_event). */
+	void (*on_agent_event)(struct qcall *c, const struct dhp_proto_event *event);
 	qcall_fn on_refused;	/* the agent's hello was refused: part->agent_refused */
 	qcall_fn on_down;
 	/* A failure first runs this (once) to put things back, then the call
@@ -154,6 +156,8 @@ struct qcall {
 	int step, slot, port;
 	pid_t child;
 	bool *present;				/* CPUs present before device_add */
+	int event_cpu;				/* cpu + 1 the agent said arrived
+						 * while a report was asked; 0 */
 	char dev_id[80];
 	const struct dhp_unit **units;		/* start: owned */
 	size_t n_units, iter;

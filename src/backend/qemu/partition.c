@@ -260,6 +260,15 @@ bool qpart_agent_refused(struct qcall *c, const char *what)
 	return true;
 }
 
+static void agent_event(void *ctx, const struct dhp_proto_event *event)
+{
+	struct qpart *part = ctx;
+
+	for (struct qcall *c = part->q->calls; c; c = c->next)
+		if (c->partition == part->id && c->on_agent_event && !c->finished && !c->cancelled)
+			c->on_agent_event(c, event);
+}
+
 static void agent_closed(void *ctx, int rc, const struct dhp_error *why)
 {
 	struct qpart *part = ctx;
@@ -278,7 +287,7 @@ static int agent_open(struct qpart *part, struct dhp_error *err)
 	char path[QEMU_PATH_MAX];
 	struct qagent_config cfg = {
 		.loop = part->q->loop, .path = path, .on_hello = agent_hello,
-		.on_refused = agent_refused, .on_close = agent_closed, .ctx = part,
+		.on_refused = agent_refused, .on_event = agent_event, .on_close = agent_closed, .ctx = part,
 	};
 	int r = qemu_part_path(part->q, part->id, "agent.sock", path, sizeof(path));
 
