@@ -33,6 +33,7 @@
 #include "proto/guest.h"
 #include "proto/line.h"
 #include "proto/proto.h"
+#include "proto/records.h"
 
 #define BS 134217728ull		/* the fake tree's memory block size */
 
@@ -682,6 +683,132 @@ static void test_uevent(void)
 	CHECK_INT(dhp_proto_uevent_parse("", 0, BS, &ev), -EINVAL);
 }
 
+/* Who saw a start, per unit (proto/records.h): the key, replacing, ending,
+ * the other-family rule and the cap, oldest forgotten first. */
+static void test_records(void)
+{
+	struct dhp_proto_unit cpu3 = { .kind = DHP_PROTO_UNIT_PROCESSOR, .cpu = 3 };
+	struct dhp_proto_unit cpu4 = { .kind = DHP_PROTO_UNIT_PROCESSOR, .cpu = 4 };
+	struct dhp_proto_unit mem = { .kind = DHP_PROTO_UNIT_MEMORY, .phys_addr = 4 * BS,
+				      .size = 2 * BS };
+	struct dhp_proto_unit mem_other = mem, pci = { .kind = DHP_PROTO_UNIT_IO_HOST_BRIDGE };
+	struct dhp_proto_unit pci_upper = pci, pci_other = pci, bus = pci;
+	const uint64_t serials[] = { 2, 5, 9 };
+	struct dhp_proto_records recs;
+	const struct dhp_proto_record *rec;
+
+	snprintf(pci.slot, sizeof(pci.slot), "0000:00:1c.0");
+	snprintf(pci_upper.slot, sizeof(pci_upper.slot), "0000:00:1C.0");
+	snprintf(pci_other.slot, sizeof(pci_other.slot), "0000:00:1c.1");
+
+	/* The key: the kind, then cpu; phys_addr and size; the slot in any case. */
+	CHECK(dhp_proto_unit_same(&cpu3, &cpu3) && !dhp_proto_unit_same(&cpu3, &cpu4));
+	CHECK(dhp_proto_unit_same(&mem, &mem_other));
+	mem_other.size = BS;
+	CHECK(!dhp_proto_unit_same(&mem, &mem_other));
+	mem_other.size = mem.size;
+	mem_other.phys_addr = 0;
+	CHECK(!dhp_proto_unit_same(&mem, &mem_other));
+	CHECK(dhp_proto_unit_same(&pci, &pci_upper) && !dhp_proto_unit_same(&pci, &pci_other));
+	CHECK(!dhp_proto_unit_same(&pci, &bus) && dhp_proto_unit_same(&bus, &bus));
+	{
+		/* Another kind with the same numbers is another unit. */
+		struct dhp_proto_unit as_mem = cpu3;
+
+		as_mem.kind = DHP_PROTO_UNIT_MEMORY;
+		CHECK(!dhp_proto_unit_same(&cpu3, &as_mem));
+	}
+
+	CHECK_INT(dhp_proto_note_start(DHP_PROTO_NOTE_ADD_FAILURE), DHP_PROTO_NOTE_ADD_START);
+	CHECK_INT(dhp_proto_note_start(DHP_PROTO_NOTE_ADD_COMPLETE), DHP_PROTO_NOTE_ADD_START);
+	CHECK_INT(dhp_proto_note_start(DHP_PROTO_NOTE_REMOVE_FAILURE), DHP_PROTO_NOTE_REMOVE_QUERY);
+	CHECK_INT(dhp_proto_note_start(DHP_PROTO_NOTE_REPLACE_COMPLETE),
+		  DHP_PROTO_NOTE_REPLACE_START);
+	CHECK(dhp_proto_serials_has(serials, 3, 2) && dhp_proto_serials_has(serials, 3, 9));
+	CHECK(!dhp_proto_serials_has(serials, 3, 1) && !dhp_proto_serials_has(serials, 3, 6) &&
+	      !dhp_proto_serials_has(serials, 3, 10) && !dhp_proto_serials_has(NULL, 0, 2));
+
+	/* set, find (by any note of the family), replace, end. */
+	dhp_proto_records_init(&recs, 3);
+	CHECK(!dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_FAILURE, &cpu3));
+	CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_ADD_START, &cpu3, serials, 3), 0);
+	rec = dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_FAILURE, &cpu3);
+	CHECK(rec && rec->n == 3 && rec->serials[0] == 2 && rec->serials[2] == 9);
+	CHECK(rec == dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_START, &cpu3));
+	CHECK(!dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_FAILURE, &cpu4));
+	/* A record of another family's start counts as none. */
+	CHECK(!dhp_proto_records_find(&recs, DHP_PROTO_NOTE_REMOVE_FAILURE, &cpu3));
+	CHECK(!dhp_proto_records_find(&recs, DHP_PROTO_NOTE_REPLACE_FAILURE, &cpu3));
+	/* A new start replaces the unit's record, of any family. */
+	CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_REMOVE_QUERY, &cpu3, serials + 1, 1),
+		  0);
+	CHECK_INT(recs.n, 1);
+	CHECK(!dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_FAILURE, &cpu3));
+	rec = dhp_proto_records_find(&recs, DHP_PROTO_NOTE_REMOVE_FAILURE, &cpu3);
+	CHECK(rec && rec->n == 1 && rec->serials[0] == 5);
+	/* An empty record: the failure was told already (after a veto). */
+	CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_ADD_START, &pci_upper, NULL, 0), 0);
+	rec = dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_FAILURE, &pci);
+	CHECK(rec && rec->n == 0);
+	CHECK_INT(recs.n, 2);
+	/* Its own unit and serials, given back to set, survive the replace. */
+	rec = dhp_proto_records_find(&recs, DHP_PROTO_NOTE_REMOVE_FAILURE, &cpu3);
+	if (rec)
+		CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_REMOVE_QUERY, &rec->unit,
+						rec->serials, rec->n), 0);
+	rec = dhp_proto_records_find(&recs, DHP_PROTO_NOTE_REMOVE_FAILURE, &cpu3);
+	CHECK(rec && rec->n == 1 && rec->serials[0] == 5 && recs.first == rec);
+	CHECK_INT(recs.n, 2);
+	/* end forgets a record of any family; another unit's stays. */
+	dhp_proto_records_end(&recs, &cpu3);
+	CHECK(!dhp_proto_records_find(&recs, DHP_PROTO_NOTE_REMOVE_FAILURE, &cpu3));
+	CHECK_INT(recs.n, 1);
+	dhp_proto_records_end(&recs, &cpu3);	/* none: nothing happens */
+	CHECK_INT(recs.n, 1);
+	if (recs.first)
+		dhp_proto_records_end(&recs, &recs.first->unit);	/* its own unit */
+	CHECK_INT(recs.n, 0);
+	CHECK(!recs.first);
+
+	/* The cap: the oldest goes first; a replaced record is the newest. */
+	CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_ADD_START, &cpu3, serials, 1), 0);
+	CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_ADD_START, &cpu4, serials, 2), 0);
+	CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_REMOVE_QUERY, &mem, serials, 3), 0);
+	CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_ADD_START, &cpu3, serials, 3), 0);
+	CHECK_INT(recs.n, 3);
+	CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_ADD_START, &pci, serials, 1), 0);
+	CHECK_INT(recs.n, 3);
+	CHECK(!dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_FAILURE, &cpu4));
+	CHECK(dhp_proto_records_find(&recs, DHP_PROTO_NOTE_REMOVE_FAILURE, &mem));
+	CHECK(dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_FAILURE, &cpu3));
+	CHECK(dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_FAILURE, &pci));
+	CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_ADD_START, &cpu4, NULL, 0), 0);
+	CHECK(!dhp_proto_records_find(&recs, DHP_PROTO_NOTE_REMOVE_FAILURE, &mem));
+	CHECK(dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_FAILURE, &cpu3));
+	/* Newest first: cpu4, pci, cpu3. */
+	rec = recs.first;
+	CHECK(rec && dhp_proto_unit_same(&rec->unit, &cpu4));
+	rec = rec ? rec->next : NULL;
+	CHECK(rec && dhp_proto_unit_same(&rec->unit, &pci));
+	rec = rec ? rec->next : NULL;
+	CHECK(rec && dhp_proto_unit_same(&rec->unit, &cpu3) && !rec->next);
+
+	dhp_proto_records_release(&recs);
+	CHECK_INT(recs.n, 0);
+	CHECK(!recs.first);
+	dhp_proto_records_release(&recs);	/* twice: still empty */
+	/* Set again after a release: the cap is kept. */
+	for (uint32_t cpu = 0; cpu < 10; cpu++) {
+		struct dhp_proto_unit u = { .kind = DHP_PROTO_UNIT_PROCESSOR, .cpu = cpu };
+
+		CHECK_INT(dhp_proto_records_set(&recs, DHP_PROTO_NOTE_ADD_START, &u, serials, 3),
+			  0);
+	}
+	CHECK_INT(recs.n, 3);
+	CHECK(!dhp_proto_records_find(&recs, DHP_PROTO_NOTE_ADD_START, &cpu3));
+	dhp_proto_records_release(&recs);
+}
+
 /* ---- dhp-agent against a fake sysfs tree ---------------------------- */
 
 static char workdir[512], tree[600], sock_path[640], log_path[640], agent_path[512];
@@ -1284,6 +1411,7 @@ int main(void)
 	RUN(test_fuzz);
 	RUN(test_cpulist);
 	RUN(test_uevent);
+	RUN(test_records);
 	agent_tests();
 	return test_done();
 }

@@ -218,22 +218,25 @@ static void test_records_bounded(void)
 	for (uint32_t cpu = 0; cpu < 3 * LIBDHP_RECORDS_MAX; cpu++) {
 		struct dhp_proto_unit u = { .kind = DHP_PROTO_UNIT_PROCESSOR, .cpu = cpu };
 
-		CHECK_INT(libdhp_record_set(dhp, DHP_PROTO_NOTE_ADD_START, &u, serials, 2), 0);
+		CHECK_INT(dhp_proto_records_set(&dhp->records, DHP_PROTO_NOTE_ADD_START, &u,
+						serials, 2), 0);
 	}
-	CHECK_INT(dhp->n_records, LIBDHP_RECORDS_MAX);
+	CHECK_INT(dhp->records.n, LIBDHP_RECORDS_MAX);
 	{
 		struct dhp_proto_unit oldest = { .kind = DHP_PROTO_UNIT_PROCESSOR, .cpu = 0 };
 		struct dhp_proto_unit newest = { .kind = DHP_PROTO_UNIT_PROCESSOR,
 						 .cpu = 3 * LIBDHP_RECORDS_MAX - 1 };
-		struct libdhp_record *rec;
+		const struct dhp_proto_record *rec;
 
-		CHECK(libdhp_record_find(dhp, DHP_PROTO_NOTE_ADD_START, &oldest) == NULL);
-		rec = libdhp_record_find(dhp, DHP_PROTO_NOTE_ADD_START, &newest);
-		CHECK(rec && libdhp_record_has(rec, 2) && !libdhp_record_has(rec, 3));
+		CHECK(!dhp_proto_records_find(&dhp->records, DHP_PROTO_NOTE_ADD_START, &oldest));
+		rec = dhp_proto_records_find(&dhp->records, DHP_PROTO_NOTE_ADD_START, &newest);
+		CHECK(rec && dhp_proto_serials_has(rec->serials, rec->n, 2) &&
+		      !dhp_proto_serials_has(rec->serials, rec->n, 3));
 		/* A new start for a unit replaces its record. */
-		CHECK_INT(libdhp_record_set(dhp, DHP_PROTO_NOTE_REMOVE_QUERY, &newest, NULL, 0), 0);
-		CHECK(libdhp_record_find(dhp, DHP_PROTO_NOTE_ADD_START, &newest) == NULL);
-		CHECK_INT(dhp->n_records, LIBDHP_RECORDS_MAX);
+		CHECK_INT(dhp_proto_records_set(&dhp->records, DHP_PROTO_NOTE_REMOVE_QUERY, &newest,
+						NULL, 0), 0);
+		CHECK(!dhp_proto_records_find(&dhp->records, DHP_PROTO_NOTE_ADD_START, &newest));
+		CHECK_INT(dhp->records.n, LIBDHP_RECORDS_MAX);
 	}
 	dhp_close(dhp);
 }

@@ -18,12 +18,17 @@
 #include "common/error.h"
 #include "proto/line.h"
 #include "proto/proto.h"
+#include "proto/records.h"
 
 #define AGENT_NAME "dhp-agent 0.1"
 
 #define AGENT_APP_SOCKET "/run/dhp-agent.sock"
 #define AGENT_APPS_MAX 1024		/* applications connected at once */
 #define AGENT_APP_BAD_MAX 64		/* bad lines in a row before a drop */
+/* Start records kept at most: dhpd may die between a start and its end;
+ * past this the oldest is forgotten, and a failure for it then goes to
+ * every application, which is the safe side. */
+#define AGENT_RECORDS_MAX 256
 
 struct agent_config {
 	const char *device;	/* serial port, default /dev/ttyS1 */
@@ -58,17 +63,15 @@ struct agent_app {
 	char reason[DHP_PROTO_TEXT_MAX];
 };
 
-/* Which applications saw a start note about a unit (apps-record.c). */
-struct agent_record;
-
 struct agent_apps {
 	int listen_fd;		/* -1: no relay (--no-apps, or it could not listen) */
 	bool listen_paused;	/* accept failed for want of fds: until a drop */
 	struct agent_app **list;	/* every connection, in accept order */
 	size_t n, cap;
 	uint64_t next_serial;	/* serials and reg_seq numbers */
-	struct agent_record *records;	/* newest first */
-	size_t n_records;
+	/* Which applications saw a start note, per unit, by serial in
+	 * registration order (proto/records.h); set up by apps_open. */
+	struct dhp_proto_records records;
 };
 
 struct agent {
@@ -182,23 +185,6 @@ int apps_line(struct agent *a, struct agent_app *app, const char *line, size_t l
 /* Cut s (NUL terminated) after its last whole UTF-8 character: a string
  * cut at a byte count may end in half of one, which JSON cannot carry. */
 void agent_utf8_trim(char *s);
-
-/* apps-record.c: per unit (kind + cpu, phys_addr or slot), which
- * applications saw a start note, by serial in registration order. */
-/* Replace the unit's record; serials is copied. -ENOMEM: no record (a
- * later failure then goes to every application, which is safe). */
-int record_set(struct agent_apps *apps, enum dhp_proto_note start,
-	       const struct dhp_proto_unit *unit, const uint64_t *serials, size_t n);
-/* The record of the start note matching failure_or_complete, for unit;
- * NULL if there is none. *ret_serials is borrowed until the next change. */
-bool record_get(const struct agent_apps *apps, enum dhp_proto_note note,
-		const struct dhp_proto_unit *unit, const uint64_t **ret_serials,
-		size_t *ret_n);
-/* Forget the unit's record (a complete or failure note ends it). */
-void record_end(struct agent_apps *apps, const struct dhp_proto_unit *unit);
-void record_free_all(struct agent_apps *apps);
-/* The start note of a phase's family: add-start for add-failure, ... */
-enum dhp_proto_note record_start_of(enum dhp_proto_note note);
 
 /* serve.c: answer one line from dhpd (rc -EMSGSIZE: a line over the cap). */
 int agent_serve_line(void *ctx, const char *line, size_t len, int rc);

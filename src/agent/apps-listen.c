@@ -75,6 +75,7 @@ int apps_open(struct agent *a, struct dhp_error *err)
 		goto unlink_path;
 	}
 	raise_fd_limit(a->cfg.app_max);
+	dhp_proto_records_init(&a->apps.records, AGENT_RECORDS_MAX);
 	a->apps.listen_fd = fd;
 	return 0;
 
@@ -90,7 +91,7 @@ void apps_close(struct agent *a)
 	struct agent_apps *s = &a->apps;
 
 	apps_free_all(a);
-	record_free_all(s);
+	dhp_proto_records_release(&s->records);
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
 		unlink(a->cfg.app_socket);

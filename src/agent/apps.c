@@ -157,7 +157,7 @@ static void relay_to_all(struct agent *a, struct agent_app **apps, size_t n,
 			 const struct dhp_proto_request *req, struct dhp_proto_reply *reply,
 			 int64_t deadline, struct dhp_proto_msg *msg)
 {
-	enum dhp_proto_note start = record_start_of(req->note);
+	enum dhp_proto_note start = dhp_proto_note_start(req->note);
 	struct dhp_proto_request undo = *req;
 	bool *deny = calloc(n + 1, sizeof(*deny));
 	uint64_t *serials = calloc(n + 1, sizeof(*serials));
@@ -188,12 +188,13 @@ static void relay_to_all(struct agent *a, struct agent_app **apps, size_t n,
 		undo.note = failure_of(req->note);
 		relay_in_turn(a, approvers, k, &undo, deadline, msg);
 		/* Undone already: a failure note from dhpd goes to nobody. */
-		record_set(&a->apps, start, &req->unit, NULL, 0);
+		dhp_proto_records_set(&a->apps.records, start, &req->unit, NULL, 0);
 	} else if (req->note == start) {
-		if (record_set(&a->apps, start, &req->unit, serials, n) < 0)
-			record_end(&a->apps, &req->unit);
+		/* Without memory the unit has no record: a failure note
+		 * then goes to every application. */
+		dhp_proto_records_set(&a->apps.records, start, &req->unit, serials, n);
 	} else {
-		record_end(&a->apps, &req->unit);	/* a complete note */
+		dhp_proto_records_end(&a->apps.records, &req->unit);	/* a complete note */
 	}
 out:
 	free(deny);
@@ -213,12 +214,13 @@ static void relay_failure(struct agent *a, struct agent_app **apps, size_t n,
 			  const struct dhp_proto_request *req, int64_t deadline,
 			  struct dhp_proto_msg *msg)
 {
-	const uint64_t *serials;
-	size_t n_ser, k = 0;
+	const struct dhp_proto_record *rec;
+	size_t k = 0;
 
-	if (record_get(&a->apps, req->note, &req->unit, &serials, &n_ser)) {
-		for (size_t j = n_ser; j-- > 0;) {
-			struct agent_app *app = apps_find(a, serials[j]);
+	rec = dhp_proto_records_find(&a->apps.records, req->note, &req->unit);
+	if (rec) {
+		for (size_t j = rec->n; j-- > 0;) {
+			struct agent_app *app = apps_find(a, rec->serials[j]);
 
 			if (app && k < n)
 				apps[k++] = app;
@@ -232,7 +234,7 @@ static void relay_failure(struct agent *a, struct agent_app **apps, size_t n,
 		}
 		k = n;
 	}
-	record_end(&a->apps, &req->unit);
+	dhp_proto_records_end(&a->apps.records, &req->unit);
 	relay_in_turn(a, apps, k, req, deadline, msg);
 }
 

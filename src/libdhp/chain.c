@@ -6,7 +6,7 @@
  * order. At a vetoable phase the first veto stops the chain; those that
  * approved before it are told the failure phase in reverse order, the
  * vetoer is not, and the agent is answered deny with the vetoer's reason.
- * Who saw a start is recorded (records.c), so that a later failure note
+ * Who saw a start is recorded (proto/records.h), so that a later failure note
  * reaches those only, in reverse order.
  *
  * Registrations live in a list in registration order. One unregistered
@@ -36,11 +36,6 @@ static const uint32_t phase_of[DHP_PROTO_NOTE_MAX] = {
 enum step { STEP_START, STEP_COMPLETE, STEP_FAILURE };
 
 /* Each family is start, complete, failure, in the notes' order. */
-static enum dhp_proto_note family_start(enum dhp_proto_note note)
-{
-	return (enum dhp_proto_note)(note - note % 3);
-}
-
 static enum step step_of(enum dhp_proto_note note)
 {
 	return (enum step)(note % 3);
@@ -147,9 +142,10 @@ static void run_start(struct dhp *dhp, enum dhp_proto_note note, const struct dh
 		struct dhp_change failure = *change;
 		char ignored[DHP_REASON_MAX];
 
-		failure.phase = phase_of[family_start(note) + STEP_FAILURE];
+		failure.phase = phase_of[dhp_proto_note_start(note) + STEP_FAILURE];
 		for (struct dhp_registration *reg = vetoer->prev; reg; reg = reg->prev)
-			if (reg->serial < limit && (!saw || libdhp_in_sorted(saw, n, reg->serial)))
+			if (reg->serial < limit &&
+			    (!saw || dhp_proto_serials_has(saw, n, reg->serial)))
 				libdhp_call(reg, &failure, ignored, sizeof(ignored));
 		deny(reply, code, reason);
 		/* Told already: a failure note for it, should one come, goes
@@ -157,19 +153,19 @@ static void run_start(struct dhp *dhp, enum dhp_proto_note note, const struct dh
 		n = 0;
 	}
 	if (saw || vetoer)
-		libdhp_record_set(dhp, family_start(note), unit, saw, n);
+		dhp_proto_records_set(&dhp->records, dhp_proto_note_start(note), unit, saw, n);
 	free(saw);
 }
 
 static void run_complete(struct dhp *dhp, enum dhp_proto_note note,
 			 const struct dhp_proto_unit *unit, const struct dhp_change *change)
 {
-	struct libdhp_record *rec = libdhp_record_find(dhp, family_start(note), unit);
 	uint64_t limit = dhp->next_serial;
 	char reason[DHP_REASON_MAX];
 
-	if (rec)
-		libdhp_record_drop(dhp, rec);
+	/* Only a record of this family's start ends (one of another stays). */
+	if (dhp_proto_records_find(&dhp->records, note, unit))
+		dhp_proto_records_end(&dhp->records, unit);
 	for (struct dhp_registration *reg = dhp->first; reg; reg = reg->next)
 		if (takes(reg, limit, change->kind))
 			libdhp_call(reg, change, reason, sizeof(reason));
@@ -178,19 +174,20 @@ static void run_complete(struct dhp *dhp, enum dhp_proto_note note,
 static void run_failure(struct dhp *dhp, enum dhp_proto_note note,
 			const struct dhp_proto_unit *unit, struct dhp_change *change)
 {
-	struct libdhp_record *rec = libdhp_record_find(dhp, family_start(note), unit);
+	const struct dhp_proto_record *rec = dhp_proto_records_find(&dhp->records, note, unit);
 	uint64_t limit = dhp->next_serial;
 	char reason[DHP_REASON_MAX];
 
 	if (!rec)
 		change->flags |= DHP_CHANGE_UNMATCHED;
 	for (struct dhp_registration *reg = dhp->last; reg; reg = reg->prev)
-		if (takes(reg, limit, change->kind) && (!rec || libdhp_record_has(rec, reg->serial)))
+		if (takes(reg, limit, change->kind) &&
+		    (!rec || dhp_proto_serials_has(rec->serials, rec->n, reg->serial)))
 			libdhp_call(reg, change, reason, sizeof(reason));
 	/* Callbacks cannot start a chain (dispatch is not reentrant), so the
 	 * record is still there. */
 	if (rec)
-		libdhp_record_drop(dhp, rec);
+		dhp_proto_records_end(&dhp->records, unit);
 }
 
 void libdhp_chain_notify(struct dhp *dhp, enum dhp_proto_note note,

@@ -111,6 +111,7 @@ static int handle_new(struct dhp **ret, const char *app_name, uint32_t flags)
 	dhp->agent_fd = dhp->uevent_fd = dhp->stop_fd = -1;
 	dhp->flags = flags;
 	dhp->next_serial = 1;
+	dhp_proto_records_init(&dhp->records, LIBDHP_RECORDS_MAX);
 	dhp->backoff_ms = LIBDHP_BACKOFF_MIN_MS;
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
@@ -206,7 +207,7 @@ void dhp_close(struct dhp *dhp)
 		libdhp_agent_close(dhp, 0);
 	libdhp_uevent_close(dhp);
 	libdhp_free_registrations(dhp);
-	libdhp_records_free(dhp);
+	dhp_proto_records_release(&dhp->records);
 	if (dhp->timer_fd >= 0)
 		close(dhp->timer_fd);
 	if (dhp->epoll_fd >= 0)

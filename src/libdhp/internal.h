@@ -3,13 +3,14 @@
  * Inside libdhp: the handle, the registrations and the interfaces between
  * the library's files. include/dhp/dhp.h is the public face; this file is
  * never installed. libdhp depends on common/ (errors) and proto/ (the
- * agent protocol, the line reader, the uevent parser) only.
+ * agent protocol, the line reader, the uevent parser, the records of who
+ * saw a start note) only.
  *
  *   handle.c    open, close, the descriptor, dispatch, the transport
  *   agent.c     the connection to dhp-agent: hello, requests, replies
  *   uevent.c    the fallback: kernel uevents over netlink
- *   chain.c     registrations and the callback chains (order, veto, undo)
- *   records.c   which registrations saw a start note, per unit
+ *   chain.c     registrations and the callback chains (order, veto, undo),
+ *               with the records of who saw a start (proto/records.h)
  *   change.c    a protocol unit -> struct dhp_change, with sysfs details
  *   sysfs.c     reading files under the sysfs root
  *   query.c     online processors, possible processors, memory size
@@ -28,6 +29,7 @@
 #include "dhp/dhp.h"
 #include "proto/line.h"
 #include "proto/proto.h"
+#include "proto/records.h"
 
 #define LIBDHP_AGENT_SOCKET "/run/dhp-agent.sock"
 /* How long dhp_open() waits for the agent's hello. */
@@ -61,9 +63,6 @@ struct dhp_registration {
 	void *userdata;
 	bool dead;			/* unregistered, freed after the chain */
 };
-
-/* Which registrations saw a start note about a unit (records.c). */
-struct libdhp_record;
 
 struct dhp {
 	pthread_mutex_t lock;		/* recursive: callbacks call us */
@@ -100,8 +99,9 @@ struct dhp {
 	uint64_t next_serial;
 	unsigned depth;			/* > 0 while callbacks may run */
 	bool have_dead;			/* a registration waits to be freed */
-	struct libdhp_record *records;	/* newest first */
-	size_t n_records;
+	/* Which registrations saw a start note, per unit, by serial
+	 * (ascending: registration order); proto/records.h. */
+	struct dhp_proto_records records;
 
 	dhp_transport_fn transport_fn;
 	void *transport_userdata;
@@ -162,21 +162,6 @@ int libdhp_call(struct dhp_registration *reg, const struct dhp_change *change,
 /* Free the dead registrations, once no chain runs. */
 void libdhp_sweep(struct dhp *dhp);
 void libdhp_free_registrations(struct dhp *dhp);
-
-/* ---- records.c ---- */
-/* Remember that the registrations serials[0..n) saw start about unit
- * (replacing an older record for it). -ENOMEM when it cannot. */
-int libdhp_record_set(struct dhp *dhp, enum dhp_proto_note start,
-		      const struct dhp_proto_unit *unit, const uint64_t *serials, size_t n);
-/* The record of the start that failure undoes; NULL when none. It stays
- * owned by the handle until libdhp_record_drop(). */
-struct libdhp_record *libdhp_record_find(struct dhp *dhp, enum dhp_proto_note start,
-					 const struct dhp_proto_unit *unit);
-bool libdhp_record_has(const struct libdhp_record *rec, uint64_t serial);
-/* Is v in the ascending list[0..n)? */
-bool libdhp_in_sorted(const uint64_t *list, size_t n, uint64_t v);
-void libdhp_record_drop(struct dhp *dhp, struct libdhp_record *rec);
-void libdhp_records_free(struct dhp *dhp);
 
 /* ---- change.c ---- */
 /* Fill *ret with the unit and what sysfs says about it now. */
