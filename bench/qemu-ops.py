@@ -30,6 +30,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from dhptest import ROOT, Dhpd, Skip  # noqa: E402
+from qmp import Qmp  # noqa: E402
 
 build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 image = os.path.join(build, "guest")
@@ -386,54 +387,6 @@ class DhpSide:
 
 # ---- the baseline: the same QEMU, QMP and sysfs by hand ---------------------
 
-class Qmp:
-    """QMP over a unix socket: commands in order, events kept aside."""
-
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(30)
-        self.sock.connect(path)
-        self.file = self.sock.makefile("rb")
-        self.events = []
-        check("QMP" in self._read(), "no QMP greeting")
-        self.cmd("qmp_capabilities")
-
-    def _read(self):
-        line = self.file.readline(1 << 20)
-        check(line, "QMP closed")
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
-        while True:
-            doc = self._read()
-            if "event" in doc:
-                self.events.append(doc)
-            elif "error" in doc:
-                raise Failed("%s: %s" % (name, doc["error"]))
-            elif "return" in doc:
-                return doc["return"]
-
-    def wait_event(self, name, pred, timeout=30):
-        end = time.monotonic() + timeout
-        while True:
-            for e in self.events:
-                if e["event"] == name and pred(e):
-                    self.events.remove(e)
-                    return e
-            check(time.monotonic() < end, "no %s event in %d s" % (name, timeout))
-            self.sock.settimeout(max(0.05, end - time.monotonic()))
-            try:
-                doc = self._read()
-            except socket.timeout:
-                continue
-            if "event" in doc:
-                self.events.append(doc)
-
-
 class Baseline:
     """A QEMU with the command line dhp gives the partition (cmdline.c:
     the same machine, CPU, vCPU slots, memory slots and maxmem, kernel
@@ -481,7 +434,7 @@ class Baseline:
         host CPU 0 as dhp does for s0-cpu0."""
         wait_for("QEMU's sockets", lambda: all(os.path.exists(os.path.join(self.dir, s))
                                               for s in ("qmp.sock", "agent.sock")), 10, self.alive)
-        self.qmp = Qmp(os.path.join(self.dir, "qmp.sock"))
+        self.qmp = Qmp(os.path.join(self.dir, "qmp.sock"), error=Failed)
         self.line = socket.socket(socket.AF_UNIX)
         self.line.connect(os.path.join(self.dir, "agent.sock"))
         self.buf = b""

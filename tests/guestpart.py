@@ -170,3 +170,20 @@ def run_steps(results, steps):
     finally:
         if "dhpd" in state:
             cleanup(state["dhpd"])
+
+
+def main(results, build, programs, *boots):
+    """A guest test: each boot's steps in turn (run_steps), or every step
+    skipped with the reason when QEMU, the image or programs (in it) are
+    missing. Ends the process with the results."""
+    why = image_missing(build, programs)
+    if why:
+        for steps in boots:
+            for name, _ in steps:
+                results.skip(name, why)
+        results.done()
+    t = time.monotonic()
+    for steps in boots:
+        run_steps(results, steps)
+    print("# all: %.0f s" % (time.monotonic() - t), flush=True)
+    results.done()

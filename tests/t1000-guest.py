@@ -27,61 +27,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dhptest import Dhpd, Results, Skip, check  # noqa: E402
+from qmp import Qmp  # noqa: E402
 
 results = Results()
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 image = os.path.join(build, "guest")
 READY = "dhp-guest: ready"
 MAXCPUS = 16  # as DESIGN.md section 9 (4 and 8 did not stall here: docs/guest.md)
-
-
-class Qmp:
-    """QMP over a unix socket: commands in order, events kept aside."""
-
-    def __init__(self, path, timeout=30):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
-        self.file = self.sock.makefile("rb")
-        self.events = []
-        greeting = self._read()
-        check("QMP" in greeting, "no QMP greeting: %r" % greeting)
-        self.cmd("qmp_capabilities")
-
-    def _read(self):
-        line = self.file.readline(1 << 20)
-        check(line, "QMP closed")
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
-        while True:
-            doc = self._read()
-            if "event" in doc:
-                self.events.append(doc)
-            elif "error" in doc:
-                raise AssertionError("%s: %s" % (name, doc["error"]))
-            elif "return" in doc:
-                return doc["return"]
-
-    def wait_event(self, name, pred=lambda e: True, timeout=30):
-        end = time.monotonic() + timeout
-        while True:
-            for e in self.events:
-                if e["event"] == name and pred(e):
-                    self.events.remove(e)
-                    return e
-            check(time.monotonic() < end, "no %s event in %d s" % (name, timeout))
-            self.sock.settimeout(max(0.1, end - time.monotonic()))
-            try:
-                doc = self._read()
-            except socket.timeout:
-                continue
-            if "event" in doc:
-                self.events.append(doc)
 
 
 class Guest:

@@ -21,7 +21,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guestpart  # noqa: E402
 from dhptest import Results, check  # noqa: E402
-from guestpart import cleanup, image_missing  # noqa: E402
 
 results = Results()
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
@@ -276,17 +275,4 @@ UEVENT_STEPS = [("uevent-boot", uevent_boot), ("uevent-cpu-add-remove", uevent_c
                 ("uevent-memory-add-remove", uevent_memory), ("uevent-stop", uevent_stop)]
 
 
-def main():
-    why = image_missing(build, APPS)
-    if why:
-        for name, _ in AGENT_STEPS + UEVENT_STEPS:
-            results.skip(name, why)
-        results.done()
-    t = time.monotonic()
-    guestpart.run_steps(results, AGENT_STEPS)
-    guestpart.run_steps(results, UEVENT_STEPS)
-    print("# all: %.0f s" % (time.monotonic() - t), flush=True)
-    results.done()
-
-
-main()
+guestpart.main(results, build, APPS, AGENT_STEPS, UEVENT_STEPS)

@@ -114,17 +114,4 @@ SILENT_STEPS = [("agent-silent-boot-and-pin", silent_boot),
                 ("agent-silent-stop", stop)]
 
 
-def main():
-    why = guestpart.image_missing(build, ["dhp-pin-memory"])
-    if why:
-        for name, _ in REFUSED_STEPS + SILENT_STEPS:
-            results.skip(name, why)
-        results.done()
-    t = time.monotonic()
-    guestpart.run_steps(results, REFUSED_STEPS)
-    guestpart.run_steps(results, SILENT_STEPS)
-    print("# all: %.0f s" % (time.monotonic() - t), flush=True)
-    results.done()
-
-
-main()
+guestpart.main(results, build, ["dhp-pin-memory"], REFUSED_STEPS, SILENT_STEPS)
