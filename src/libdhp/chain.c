@@ -154,6 +154,9 @@ static void run_start(struct dhp *dhp, enum dhp_proto_note note, const struct dh
 	}
 	if (saw || vetoer)
 		dhp_proto_records_set(&dhp->records, dhp_proto_note_start(note), unit, saw, n);
+	else
+		/* No record of this start: an older one must not stand for it. */
+		dhp_proto_records_end(&dhp->records, unit);
 	free(saw);
 }
 
