@@ -160,7 +160,7 @@ int32_t libdhp_sysfs_node(struct dhp *dhp, const char *path)
 	/* Most units are on the node the last one was on (every one, on a
 	 * machine of one node): one access(2) instead of reading the
 	 * directory, which costs about as much as the rest of a uevent's
-	 * dispatch (bench/libdhp-latency.c). Still asked of the kernel. */
+	 * dispatch (bench/libdhp-latency/). Still asked of the kernel. */
 	if (dhp->sysfs_fd >= 0 && node >= 0 &&
 	    (size_t)snprintf(link, sizeof(link), "%s/node%d", path, (int)node) < sizeof(link) &&
 	    faccessat(dhp->sysfs_fd, link, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
