@@ -3,15 +3,19 @@
 and the delay of events to 1,000 SSE clients. Prints rows of run-bench's
 table; never passes or fails (a missed target is a row)."""
 
-import asyncio
 import json
 import os
 import re
+import resource
+import select
 import shutil
+import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
@@ -44,7 +48,6 @@ def wrk(url, header=None):
 def nginx_serving(body, cert, key, workdir):
     """nginx on a free loopback port serving body over TLS with the same
     certificate; returns (process, port)."""
-    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -110,61 +113,139 @@ def bench_get(dhpd, token):
     row("  ratio dhpd : nginx p99", "%.2f" % r, "", "<= 2", "met" if r <= 2 else "MISSED")
 
 
-async def sse_client(dhpd, ctx, token, got, ready):
-    reader, writer = await asyncio.open_connection("127.0.0.1", dhpd.port, ssl=ctx,
-                                                   server_hostname="127.0.0.1")
-    writer.write(("GET /redfish/v1/EventService/SSE HTTP/1.1\r\nHost: x\r\n"
-                  "X-Auth-Token: %s\r\nAccept: text/event-stream\r\n\r\n" % token).encode())
-    await writer.drain()
-    ready.append(1)
-    try:
+# ---- SSE fan-out ----
+#
+# The delay of an event to every client is the spread of its arrival times:
+# last minus first (the first client stands for the moment it was
+# published). Arrival is when the bytes reached the client's socket: the
+# kernel's receive timestamp (SO_TIMESTAMPNS), taken as dhpd's send()
+# delivers them on loopback. One Python thread reading 1,000 TLS streams
+# takes tens of milliseconds to get round them all; that is the client's
+# delay, not dhpd's, and it is printed on a row of its own ("read").
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+class SseClient:
+    """One event stream over TLS on a plain socket (TLS through memory
+    BIOs, so that recvmsg() can return the receive timestamp)."""
+
+    def __init__(self, dhpd, ctx, token):
+        self.sock = socket.create_connection(("127.0.0.1", dhpd.port))
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = ctx.wrap_bio(self.inc, self.out, server_hostname="127.0.0.1")
         while True:
-            line = await reader.readline()
-            if not line:
-                return
-            if line.startswith(b"id: "):
-                got.append((int(line[4:]), time.time()))
-    finally:
-        writer.close()
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._flush()
+                data = self.sock.recv(65536)
+                if not data:
+                    raise ConnectionError("dhpd closed the connection")
+                self.inc.write(data)
+        self.tls.write(("GET /redfish/v1/EventService/SSE HTTP/1.1\r\nHost: x\r\n"
+                        "X-Auth-Token: %s\r\nAccept: text/event-stream\r\n\r\n"
+                        % token).encode())
+        self._flush()
+        self.sock.setblocking(False)
+        self.text = b""
+        self.started = False        # the response's headers have come
 
+    def _flush(self):
+        data = self.out.read()
+        if data:
+            self.sock.sendall(data)
 
-async def bench_sse_async(dhpd, token, clients):
-    ctx = ssl.create_default_context(cafile=os.path.join(dhpd.state_dir, "tls", "cert.pem"))
-    got, ready = [], []
-    tasks = [asyncio.ensure_future(sse_client(dhpd, ctx, token, got, ready))
-             for _ in range(clients)]
-    while len(ready) < clients:
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(1.0)
-    start = len(got)
-    sent = time.time()
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, lambda: dhpd.request(
-        "POST", "/redfish/v1/Systems/web/Actions/ComputerSystem.Reset", {"ResetType": "On"},
-        token=token))
-    await asyncio.sleep(3.0)
-    for t in tasks:
-        t.cancel()
-    first = {}
-    for seq, when in got[start:]:
-        first.setdefault(seq, []).append(when)
-    return first, sent
+    def read(self, got):
+        """Read what has come; append (event id, arrival, read) to got.
+        False once the stream has ended."""
+        try:
+            data, anc, _, _ = self.sock.recvmsg(65536, 64)
+        except BlockingIOError:
+            return True
+        now = time.time()
+        if not data:
+            return False
+        arrived = None
+        for level, kind, value in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+                sec, nsec = struct.unpack("qq", value[:16])
+                arrived = sec + nsec / 1e9
+        self.inc.write(data)
+        while True:
+            try:
+                self.text += self.tls.read(65536)
+            except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+                break
+        *lines, self.text = self.text.split(b"\n")
+        for line in lines:
+            if line.startswith(b"HTTP/1.1 "):
+                self.started = True
+            elif line.startswith(b"id: "):
+                got.append((int(line[4:]), arrived, now))
+        return True
+
+    def close(self):
+        self.sock.close()
 
 
 def bench_sse(dhpd, token, clients=1000):
-    first, sent = asyncio.run(bench_sse_async(dhpd, token, clients))
-    if not first:
+    ctx = ssl.create_default_context(cafile=os.path.join(dhpd.state_dir, "tls", "cert.pem"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < clients + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    streams, got = [], []
+    ep = select.epoll()
+    try:
+        for _ in range(clients):
+            c = SseClient(dhpd, ctx, token)
+            streams.append(c)
+            ep.register(c.sock.fileno(), select.EPOLLIN)
+        by_fd = {c.sock.fileno(): c for c in streams}
+
+        def pump(seconds, until=None):
+            end = time.time() + seconds
+            while time.time() < end and not (until and until()):
+                for fd, _ in ep.poll(0.05):
+                    if not by_fd[fd].read(got):
+                        ep.unregister(fd)
+
+        pump(30, lambda: all(c.started for c in streams))
+        pump(1.0)
+        start = len(got)
+        reset = threading.Thread(target=dhpd.request, args=(
+            "POST", "/redfish/v1/Systems/web/Actions/ComputerSystem.Reset",
+            {"ResetType": "On"}), kwargs={"token": token})
+        reset.start()
+        pump(3.0)
+        reset.join()
+    finally:
+        ep.close()
+        for c in streams:
+            c.close()
+    arrived, read = {}, {}
+    if any(when is None for _, when, _ in got[start:]):
+        note("the kernel gave no receive timestamps: arrival is when the client read")
+    for seq, when, seen in got[start:]:
+        arrived.setdefault(seq, []).append(seen if when is None else when)
+        read.setdefault(seq, []).append(seen)
+    if not arrived:
         row("SSE: events seen", "0", "", "", "NOT MEASURED")
         return
-    # The delay of an event to every client: last arrival minus first
-    # arrival (the first client stands for the moment it was published).
-    spreads = sorted(max(w) - min(w) for w in first.values())
-    complete = sum(1 for w in first.values() if len(w) == clients)
-    p99 = spreads[min(len(spreads) - 1, int(len(spreads) * 0.99))] * 1000
-    row("SSE: %d clients, events" % clients, "%d" % len(first), "", "",
+
+    def p99(times):
+        spreads = sorted(max(w) - min(w) for w in times.values())
+        return spreads[min(len(spreads) - 1, int(len(spreads) * 0.99))] * 1000
+
+    complete = sum(1 for w in arrived.values() if len(w) == clients)
+    row("SSE: %d clients, events" % clients, "%d" % len(arrived), "", "",
         "%d reached every client" % complete)
-    row("  p99 delay to the last client", "%.1f" % p99, "ms", "<= 50",
-        "met" if p99 <= 50 else "MISSED")
+    d = p99(arrived)
+    row("  p99 delay to the last client", "%.1f" % d, "ms", "<= 50",
+        "met" if d <= 50 else "MISSED")
+    row("  (read by the benchmark's one thread)", "%.1f" % p99(read), "ms")
 
 
 def main():

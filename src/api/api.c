@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The service object and what every handler uses: responses, Redfish
- * errors (docs/redfish.md, Base registry 1.22), ETags, and who is asking.
- * It is also the engine's listener: events go to the SSE hub
- * (resources/events.c).
+ * errors (docs/redfish.md, Base registry 1.22), and who is asking. It is
+ * also the engine's listener: events go to the SSE hub (sse.c). ETags are
+ * json-etag.c.
  */
 #include "api/http.h"
 
@@ -173,87 +173,6 @@ void api_ok(struct api_response *res, unsigned status, json_t *body)
 	api_response_release(res);
 	res->status = status ? status : 200;
 	res->body = body;
-}
-
-/*
- * The ETag: FNV-1a (64 bits) over a canonical walk of the value: keys in
- * sorted order, each value with a type tag, numbers by their binary value.
- * The same resource state has the same ETag whatever order its keys were
- * set in, and across restarts. (Hashing json_dumps(JSON_SORT_KEYS) text
- * gives the same property but serialises every body twice: that was a
- * quarter of dhpd's CPU time for a GET.)
- */
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
-#define ETAG_MAX_KEYS 256	/* larger objects are hashed in jansson's order */
-
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * FNV_PRIME;
-	return h;
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static uint64_t hash_value(uint64_t h, const json_t *v, unsigned depth);
-
-static uint64_t hash_object(uint64_t h, const json_t *v, unsigned depth)
-{
-	const char *keys[ETAG_MAX_KEYS], *key;
-	size_t n = 0;
-	json_t *child;
-
-	json_object_foreach((json_t *)v, key, child)
-		if (n < ETAG_MAX_KEYS)
-			keys[n++] = key;
-	if (n == json_object_size(v))
-		qsort(keys, n, sizeof(keys[0]), key_cmp);
-	for (size_t i = 0; i < n; i++) {
-		h = fnv(h, keys[i], strlen(keys[i]) + 1);
-		h = hash_value(h, json_object_get(v, keys[i]), depth + 1);
-	}
-	return h;
-}
-
-static uint64_t hash_value(uint64_t h, const json_t *v, unsigned depth)
-{
-	unsigned char tag = v ? (unsigned char)json_typeof(v) : 0xff;
-	json_int_t i;
-	double d;
-
-	h = fnv(h, &tag, 1);
-	if (!v || depth > 64)	/* deeper than any resource dhp makes */
-		return h;
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return hash_object(h, v, depth);
-	case JSON_ARRAY:
-		for (size_t k = 0; k < json_array_size(v); k++)
-			h = hash_value(h, json_array_get(v, k), depth + 1);
-		return fnv(h, "]", 1);
-	case JSON_STRING:
-		return fnv(h, json_string_value(v), json_string_length(v) + 1);
-	case JSON_INTEGER:
-		i = json_integer_value(v);
-		return fnv(h, &i, sizeof(i));
-	case JSON_REAL:
-		d = json_real_value(v);
-		return fnv(h, &d, sizeof(d));
-	default:
-		return h;	/* true, false, null: the tag says it all */
-	}
-}
-
-void api_etag(const json_t *body, char *buf, size_t len)
-{
-	snprintf(buf, len, "W/\"%016llx\"",
-		 (unsigned long long)hash_value(FNV_OFFSET, body, 0));
 }
 
 /* ---- errors ---- */

@@ -1,16 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * EventService and its server-sent events (docs/redfish.md).
- *
- * Each SSE client has a cursor: the number of the last event it was
- * considered for. The hub knows the last event the engine published, and
- * the engine publishes only committed events, in order. A client whose
- * cursor is one behind a published event is sent it at once; one further
- * behind (it resumed with Last-Event-ID, or missed something) reads the
- * store, a page each time its queue has drained, up to the last published
- * event and no further: so a resumed stream has no gap and no duplicate,
- * and never shows an event a crash could take back (the store's open
- * transaction may hold events not committed yet).
+ * The EventService (docs/redfish.md, docs/dhpd.md "Event stream"): its
+ * resource, the checks of a request for its server-sent events URI (stream
+ * limit, $filter, Last-Event-ID), and an event of dhp's journal as a
+ * Redfish Event: the resources it is about, its registry message, its text
+ * on the wire, "id: N\ndata: {Event}\n\n". The streams themselves are
+ * the SSE hub's (sse.c), which formats each event once for every client.
  */
 #include "api/http.h"
 
@@ -20,25 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#define PAGE 256			/* events read from the store at once */
-#define PAGES_PER_TURN 8		/* then let the loop breathe */
-#define LOW_WATER (256 * 1024)		/* queue bytes below which to read more */
-#define KEEPALIVE_MS 15000u
-
 #define EVENTS_SERVICE_URI "/redfish/v1/EventService"
 #define EVENTS_SSE_URI EVENTS_SERVICE_URI "/SSE"
-#define URI_MAX 160
 
 /* ---- an event as Redfish sees it ---- */
-
-/* The resources an event is about; "" when it names none of the kind. */
-struct event_origin {
-	char system[URI_MAX];		/* the partition's ComputerSystem */
-	char block[URI_MAX];		/* the unit's ResourceBlock */
-	char task[URI_MAX];		/* the operation's Task */
-	char origin[URI_MAX];		/* OriginOfCondition: the first of those, or the Chassis */
-	char partition[DHP_NAME_MAX];
-};
 
 /* A deleted partition is not in the server any more: its operations keep
  * its name. */
@@ -60,7 +40,7 @@ static void partition_name(struct api *api, const struct dhp_event *ev, char *bu
 	}
 }
 
-static void events_origin(struct api *api, const struct dhp_event *ev, struct event_origin *o)
+void api_event_origin(struct api *api, const struct dhp_event *ev, struct api_event_origin *o)
 {
 	memset(o, 0, sizeof(*o));
 	if (ev->partition)
@@ -114,7 +94,7 @@ static void timestamp(uint64_t ms, char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03u+00:00", (unsigned)(ms % 1000));
 }
 
-static json_t *event_oem(const struct dhp_event *ev, const struct event_origin *o)
+static json_t *event_oem(const struct dhp_event *ev, const struct api_event_origin *o)
 {
 	json_t *dhp = json_pack("{s:s}", "Kind", dhp_event_kind_name(ev->kind));
 
@@ -127,15 +107,15 @@ static json_t *event_oem(const struct dhp_event *ev, const struct event_origin *
 	return json_pack("{s:o}", "Dhp", dhp);
 }
 
-/* "id: N\ndata: {one-line Event}\n\n"; caller frees. NULL: out of memory. */
-static char *events_format(struct api *api, const struct dhp_event *ev,
-			   const struct event_origin *o)
+int api_event_format(const struct dhp_event *ev, const struct api_event_origin *o,
+		     struct api_buf *buf)
 {
-	char id[24], when[40], *data, *text = NULL;
+	char id[24], when[40];
 	const char *severity, *msg_id = message_id(ev, &severity);
+	size_t start = buf->len;
 	json_t *doc;
+	int r;
 
-	(void)api;
 	snprintf(id, sizeof(id), "%" PRIu64, ev->seq);
 	timestamp(ev->time_ms, when, sizeof(when));
 	doc = json_pack("{s:s, s:s, s:s, s:i, s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[],"
@@ -146,15 +126,22 @@ static char *events_format(struct api *api, const struct dhp_event *ev,
 			"EventTimestamp", when, "MessageSeverity", severity, "MessageId", msg_id,
 			"Message", ev->text, "MessageArgs",
 			"OriginOfCondition", "@odata.id", o->origin, "Oem", event_oem(ev, o));
-	data = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	if (!doc)
+		return -ENOMEM;
+	api_buf_add(buf, "id: ", 4);
+	api_buf_add(buf, id, strlen(id));
+	api_buf_add(buf, "\ndata: ", 7);
+	r = api_json_append(buf, doc);
+	api_buf_add(buf, "\n\n", 2);
 	json_decref(doc);
-	if (data && asprintf(&text, "id: %s\ndata: %s\n\n", id, data) < 0)
-		text = NULL;
-	free(data);
-	return text;
+	if (!r && buf->failed)
+		r = -ENOMEM;
+	if (r < 0 && !buf->failed)
+		buf->len = start;
+	return r;
 }
 
-/* ---- the request ---- */
+/* ---- the requests ---- */
 
 /* Only "OriginResource eq '<uri>'" (docs/redfish.md). */
 static int events_parse_filter(const char *filter, char **ret, struct api_response *res)
@@ -165,7 +152,7 @@ static int events_parse_filter(const char *filter, char **ret, struct api_respon
 	*ret = NULL;
 	if (!filter)
 		return 0;
-	if (n <= p + 1 || n - p - 1 >= URI_MAX || strncmp(filter, prefix, p) ||
+	if (n <= p + 1 || n - p - 1 >= API_URI_MAX || strncmp(filter, prefix, p) ||
 	    filter[n - 1] != '\'' || memchr(filter + p, '\'', n - p - 1)) {
 		api_error(res, 400, "QueryParameterValueError",
 			  "Use $filter=OriginResource eq '/redfish/v1/...'.",
@@ -202,253 +189,25 @@ static int events_parse_last_id(const char *text, uint64_t *after, struct api_re
 	return 0;
 }
 
-/* ---- the hub ---- */
-
-struct sse_client {
-	struct api_events *hub;
-	struct api_stream *stream;
-	uint64_t cursor;
-	char *filter;			/* OriginResource URI, or NULL */
-	bool dead;			/* its stream is closing */
-	struct dhp_timer *again;	/* more to read in the next turn */
-	struct sse_client *prev, *next;
-};
-
-struct api_events {
-	struct api *api;
-	uint64_t published;
-	struct sse_client *clients;
-	unsigned n_clients;
-	struct dhp_timer *keepalive;
-};
-
-int api_events_new(struct api *api, struct api_events **ret_events)
-{
-	struct api_events *hub = calloc(1, sizeof(*hub));
-
-	if (!hub)
-		return -ENOMEM;
-	hub->api = api;
-	*ret_events = hub;
-	return 0;
-}
-
-static void client_free(struct sse_client *c)
-{
-	struct api_events *hub = c->hub;
-
-	if (c->prev)
-		c->prev->next = c->next;
-	else if (hub->clients == c)
-		hub->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	if (c->stream)
-		hub->n_clients--;
-	dhp_timer_cancel(api_loop(hub->api), c->again);
-	free(c->filter);
-	free(c);
-}
-
-void api_events_free(struct api_events *hub)
-{
-	if (!hub)
-		return;
-	/* Streams are the HTTP layer's and end first (http_free). */
-	while (hub->clients)
-		client_free(hub->clients);
-	dhp_timer_cancel(api_loop(hub->api), hub->keepalive);
-	free(hub);
-}
-
-void api_events_set_published(struct api_events *hub, uint64_t seq)
-{
-	hub->published = seq;
-}
-
-static void client_write(struct sse_client *c, const char *text, size_t len)
-{
-	if (!c->dead && api_stream_write(c->stream, text, len) < 0)
-		c->dead = true;	/* too slow or gone: its close call frees it */
-}
-
-/* ---- reading the store for a client that is behind ---- */
-
-static void pump_again(void *arg);
-
-/* Matches c's filter: the event's origin or any resource it names. */
-static bool wanted(const struct sse_client *c, const struct event_origin *o)
-{
-	return !c->filter || !strcmp(c->filter, o->system) || !strcmp(c->filter, o->block) ||
-	       !strcmp(c->filter, o->task) || !strcmp(c->filter, o->origin);
-}
-
-static void send_event(struct sse_client *c, const struct dhp_event *ev,
-		       const struct event_origin *o, char **text)
-{
-	if (!wanted(c, o))
-		return;
-	if (!*text)
-		*text = events_format(c->hub->api, ev, o);
-	if (*text)
-		client_write(c, *text, strlen(*text));
-}
-
-static void send_stored(struct sse_client *c, const struct dhp_event *ev)
-{
-	struct event_origin o;
-	char *text = NULL;
-
-	events_origin(c->hub->api, ev, &o);
-	send_event(c, ev, &o, &text);
-	free(text);
-}
-
-/* One page; false when there is nothing more to read now. */
-static bool pump_page(struct sse_client *c)
-{
-	struct dhp_store *store = dhp_core_store(api_core(c->hub->api));
-	struct dhp_event *evs = NULL;
-	size_t n = 0;
-
-	if (dhp_store_events(store, c->cursor, PAGE, &evs, &n, NULL) < 0) {
-		api_stream_close(c->stream);
-		c->dead = true;
-		return false;
-	}
-	for (size_t i = 0; i < n && evs[i].seq <= c->hub->published; i++) {
-		send_stored(c, &evs[i]);
-		c->cursor = evs[i].seq;
-	}
-	free(evs);
-	if (!n)		/* the store lost some: skip them rather than spin */
-		c->cursor = c->hub->published;
-	return c->cursor < c->hub->published;
-}
-
-static void pump(struct sse_client *c)
-{
-	for (unsigned i = 0; i < PAGES_PER_TURN; i++)
-		if (c->dead || api_stream_queued(c->stream) >= LOW_WATER || !pump_page(c))
-			return;
-	/* Still behind and nothing queued (a filter skipped it all): the
-	 * drain call will not come, so come back in the next turn. */
-	if (!api_stream_queued(c->stream) && !c->again)
-		c->again = dhp_timer_add(api_loop(c->hub->api), 0, pump_again, c);
-}
-
-static void pump_again(void *arg)
-{
-	struct sse_client *c = arg;
-
-	c->again = NULL;
-	pump(c);
-}
-
-static void on_drain(void *ctx)
-{
-	struct sse_client *c = ctx;
-
-	if (c->cursor < c->hub->published)
-		pump(c);
-}
-
-/* ---- live events ---- */
-
-void api_events_publish(struct api_events *hub, const struct dhp_event *ev)
-{
-	struct event_origin o;
-	char *text = NULL;
-	bool have_origin = false;
-
-	if (ev->seq > hub->published)
-		hub->published = ev->seq;
-	for (struct sse_client *c = hub->clients; c; c = c->next) {
-		if (c->dead || c->cursor >= ev->seq)
-			continue;
-		if (c->cursor + 1 < ev->seq) {		/* behind: the store has it */
-			if (!api_stream_queued(c->stream))
-				pump(c);
-			continue;
-		}
-		if (!have_origin)
-			events_origin(hub->api, ev, &o);
-		have_origin = true;
-		send_event(c, ev, &o, &text);	/* formatted once for everyone */
-		c->cursor = ev->seq;
-	}
-	free(text);
-}
-
-static void keepalive_fire(void *arg)
-{
-	static const char comment[] = ": keep-alive\n\n";
-	struct api_events *hub = arg;
-
-	hub->keepalive = NULL;
-	for (struct sse_client *c = hub->clients; c; c = c->next)
-		client_write(c, comment, sizeof(comment) - 1);
-	if (hub->clients)
-		hub->keepalive = dhp_timer_add(api_loop(hub->api), KEEPALIVE_MS, keepalive_fire,
-					       hub);
-}
-
-/* ---- the stream's life ---- */
-
-static void on_close(void *ctx)
-{
-	client_free(ctx);
-}
-
-static void on_open(void *ctx, struct api_stream *stream)
-{
-	struct sse_client *c = ctx;
-	struct api_events *hub = c->hub;
-
-	c->stream = stream;
-	hub->n_clients++;
-	c->next = hub->clients;
-	if (hub->clients)
-		hub->clients->prev = c;
-	hub->clients = c;
-	api_stream_on_close(stream, on_close, c);
-	api_stream_on_drain(stream, on_drain, c);
-	if (!hub->keepalive)
-		hub->keepalive = dhp_timer_add(api_loop(hub->api), KEEPALIVE_MS, keepalive_fire,
-					       hub);
-	pump(c);
-}
-
-/* ---- the handlers ---- */
-
 static void get_sse(struct api *api, const struct api_request *req, struct api_response *res)
 {
 	struct api_events *hub = api_get_events(api);
-	struct sse_client *c;
 	char *filter = NULL;
-	uint64_t after = hub->published;
+	uint64_t after = api_events_published(hub);
+	unsigned n = api_events_clients(hub);
 
-	if (hub->n_clients >= api_get_limits(api)->max_sse_clients) {
+	if (n >= api_get_limits(api)->max_sse_clients) {
 		api_error(res, 503, "ServiceTemporarilyUnavailable", NULL,
-			  "too many event streams are open (%u)", hub->n_clients);
+			  "too many event streams are open (%u)", n);
 		api_header(res, "Retry-After", "30");
 		return;
 	}
 	if (events_parse_filter(req->filter, &filter, res) < 0 ||
-	    events_parse_last_id(req->last_event_id, &after, res) < 0)
-		return;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
+	    events_parse_last_id(req->last_event_id, &after, res) < 0) {
 		free(filter);
-		api_error(res, 500, "InternalError", NULL, "out of memory");
 		return;
 	}
-	c->hub = hub;
-	c->cursor = after;
-	c->filter = filter;
-	res->status = 200;
-	res->stream_open = on_open;
-	res->stream_ctx = c;
+	api_events_stream(hub, filter, after, res);
 }
 
 static void get_service(struct api *api, const struct api_request *req,
