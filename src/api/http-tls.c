@@ -26,6 +26,17 @@
  * MHD closes a connection once it has handed GnuTLS the last bytes; if
  * some are still here then (the client is not reading), they are left to
  * http-linger.c, which writes them on a dup() of the socket.
+ *
+ * Lifetimes: a connection's buffer (struct http_out) lives from MHD's
+ * MHD_CONNECTION_NOTIFY_STARTED to its MHD_CONNECTION_NOTIFY_CLOSED, and
+ * the TLS session must never be touched at CLOSED. libmicrohttpd 0.9.75
+ * frees the session (gnutls_deinit() in MHD_cleanup_connections()) before
+ * it sends CLOSED, for every connection it served, at MHD_stop_daemon()
+ * too; where it sends CLOSED first (a connection it could not add), it
+ * frees the session right after without writing. So no record is pushed
+ * after CLOSED, and the buffer, which GnuTLS holds a pointer to, outlives
+ * the session: the session's push can never see a freed buffer, and
+ * nothing here keeps a handle on the session once it is set up.
  */
 #include "api/http-internal.h"
 
@@ -42,7 +53,6 @@
 
 struct http_out {
 	struct http_server *server;
-	gnutls_session_t tls;
 	int fd;				/* MHD's socket */
 	char *buf;
 	size_t len, cap;		/* encrypted bytes not written yet */
@@ -52,9 +62,6 @@ struct http_out {
 	struct http_out *prev, *next;	/* server->unflushed, while len > 0 and unflushed */
 	bool unflushed;
 };
-
-/* Where a closed connection's session writes, should it ever. */
-static struct http_out gone = { .fd = -1, .error = EPIPE };
 
 /*
  * MHD corks a TLS socket (TCP_CORK) before a write it means to follow with
@@ -165,11 +172,6 @@ static ssize_t push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 	struct http_server *s = out->server;
 	size_t total = 0;
 
-	if (out == &gone) {
-		errno = EPIPE;
-		return -1;
-	}
-
 	for (int i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
 	if (out->len + total > OUT_MAX && out->len && !out->error)
@@ -250,13 +252,14 @@ void http_tls_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	struct http_out *out;
 
 	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* The session is freed already (see the top of this file):
+		 * pointing its transport elsewhere here, as this once did,
+		 * wrote into freed memory (a SIGSEGV whenever those pages
+		 * were no longer mapped). */
 		out = *socket_ctx;
 		*socket_ctx = NULL;
-		if (!out)
-			return;
-		gnutls_transport_set_ptr2(out->tls, (gnutls_transport_ptr_t)(intptr_t)out->fd,
-					  &gone);
-		out_release(out);
+		if (out)
+			out_release(out);
 		return;
 	}
 	tls = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -264,9 +267,9 @@ void http_tls_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	if (!tls || !tls->tls_session || !fd || !(out = calloc(1, sizeof(*out))))
 		return;		/* GnuTLS writes on its own: one call per record */
 	out->server = cls;
-	out->tls = tls->tls_session;
 	out->fd = fd->connect_fd;
-	gnutls_transport_set_ptr2(out->tls, (gnutls_transport_ptr_t)(intptr_t)out->fd, out);
-	gnutls_transport_set_vec_push_function(out->tls, push);
+	gnutls_transport_set_ptr2(tls->tls_session, (gnutls_transport_ptr_t)(intptr_t)out->fd,
+				  out);
+	gnutls_transport_set_vec_push_function(tls->tls_session, push);
 	*socket_ctx = out;
 }
