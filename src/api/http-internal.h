@@ -8,7 +8,8 @@
  *   http-stream.c   streamed responses (server-sent events)
  *   http-tls.c      TLS writes coalesced: one send() per connection per
  *                   MHD_run()
- *   http-linger.c   closed connections still writing their last bytes
+ *   http-linger.c   closed connections: their last bytes, then a
+ *                   lingering close
  *
  * Everything runs on the loop's thread.
  */
@@ -61,7 +62,8 @@ struct http_server {
 	bool stopping;			/* http_free: closed connections do not linger */
 	struct api_stream *streams;
 	struct http_out *unflushed;	/* TLS bytes written in this MHD_run */
-	struct http_linger *lingering;	/* closed connections still writing */
+	struct http_linger *lingering;	/* closed connections lingering */
+	unsigned n_lingering;
 };
 
 /* ---- http.c ---- */
@@ -109,9 +111,15 @@ int http_send_all(int fd, char *buf, size_t *len, int *error);
 
 /* ---- http-linger.c ---- */
 
-/* Keep a closing connection's socket (a dup() of fd) open until
- * buf[0, len) is written. Takes ownership of buf (malloc'd). */
-void http_linger(struct http_server *server, int fd, char *buf, size_t len);
+/*
+ * A connection MHD is closing: keep its socket (a dup() of fd) open until
+ * buf[0, len) is written and the client has closed its side, or a
+ * timeout. True when it lingers, and then takes ownership of buf
+ * (malloc'd; NULL when len is 0); false when it need not or cannot (the
+ * client is gone, dhpd is stopping, too many linger): the caller keeps
+ * buf, and fd closes as MHD closes it.
+ */
+bool http_linger(struct http_server *server, int fd, char *buf, size_t len);
 /* End every lingering connection now (http_free). */
 void http_linger_stop(struct http_server *server);
 

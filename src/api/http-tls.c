@@ -24,8 +24,9 @@
  * the socket to become writable (a uv_poll of its own).
  *
  * MHD closes a connection once it has handed GnuTLS the last bytes; if
- * some are still here then (the client is not reading), they are left to
- * http-linger.c, which writes them on a dup() of the socket.
+ * some are still here then (the client is not reading), or the client
+ * may still be sending, the socket is left to http-linger.c, which
+ * writes them on a dup() of it and closes it without a reset.
  *
  * Lifetimes: a connection's buffer (struct http_out) lives from MHD's
  * MHD_CONNECTION_NOTIFY_STARTED to its MHD_CONNECTION_NOTIFY_CLOSED, and
@@ -232,8 +233,7 @@ static void out_release(struct http_out *out)
 	unlist(out);
 	if (out->len && !out->error)
 		http_send_all(out->fd, out->buf, &out->len, &out->error);
-	if (out->len && !out->error && !out->server->stopping) {
-		http_linger(out->server, out->fd, out->buf, out->len);
+	if (!out->error && http_linger(out->server, out->fd, out->buf, out->len)) {
 		out->buf = NULL;
 		out->len = out->cap = 0;
 	}
