@@ -168,33 +168,14 @@ class QemuDhpd(Dhpd):
     """dhpd on a qemu: server, run in cwd (where it finds build/guest)."""
 
     def __init__(self, topo, cwd, state_dir):
-        super().__init__(build, topology=topo, state_dir=state_dir)
-        self.cwd = cwd
+        super().__init__(build, topology=topo, state_dir=state_dir, server="qemu", cwd=cwd,
+                         args=["--accel", "tcg"])
 
     def start(self, timeout=60):
-        pwfile = os.path.join(self.state_dir, "given-password")
-        with open(pwfile, "w") as f:
-            f.write(self.password + "\n")
-        cmd = [self.exe, "--listen", "127.0.0.1:0", "--state-dir", self.state_dir,
-               "--admin-password-file", pwfile, "--server", "qemu:" + self.topology,
-               "--accel", "tcg"]
-        self.log = open(os.path.join(self.state_dir, "dhpd.log"), "w+")
-        self.proc = subprocess.Popen(cmd, cwd=self.cwd, stderr=subprocess.PIPE, stdout=self.log,
-                                     text=True)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            self.log.write(line)
-            if "ready on" in line:
-                url = line.strip().split("ready on ")[1]
-                self.port = int(url.rsplit(":", 1)[1].strip("/"))
-                self.scheme = url.split(":")[0]
-                self._drain()
-                return self
-        self.stop()
-        raise Failed("dhpd did not become ready: see %s" % self.log.name)
+        try:
+            return super().start(timeout)
+        except AssertionError as e:
+            raise Failed(str(e))
 
     def logtext(self):
         with open(os.path.join(self.state_dir, "dhpd.log"), errors="replace") as f:

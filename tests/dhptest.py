@@ -57,7 +57,9 @@ class Dhpd:
     """A dhpd of the build under test, in a fresh state directory."""
 
     def __init__(self, build, topology="topologies/demo", args=(), state_dir=None,
-                 password="admin-pass-1234"):
+                 password="admin-pass-1234", server="sim", cwd=ROOT):
+        """server: the backend (sim, or qemu: real partitions, which boot
+        build/guest of cwd, docs/qemu.md)."""
         self.build = build
         self.exe = os.path.join(build, "dhpd")
         if not os.path.exists(self.exe):
@@ -66,6 +68,8 @@ class Dhpd:
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="dhp-api-")
         self.password = password
         self.topology = topology
+        self.server = server
+        self.cwd = cwd
         self.args = list(args)
         self.proc = None
         self.port = None
@@ -75,9 +79,9 @@ class Dhpd:
         with open(pwfile, "w") as f:
             f.write(self.password + "\n")
         cmd = [self.exe, "--listen", "127.0.0.1:0", "--state-dir", self.state_dir,
-               "--admin-password-file", pwfile, "--server", "sim:" + self.topology] + self.args
+               "--admin-password-file", pwfile, "--server", self.server + ":" + self.topology] + self.args
         self.log = open(os.path.join(self.state_dir, "dhpd.log"), "w+")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, stdout=self.log,
+        self.proc = subprocess.Popen(cmd, cwd=self.cwd, stderr=subprocess.PIPE, stdout=self.log,
                                      text=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -93,7 +97,7 @@ class Dhpd:
                 self._drain()
                 return self
         self.stop()
-        raise AssertionError("dhpd did not become ready")
+        raise AssertionError("dhpd did not become ready: see %s" % self.log.name)
 
     def _drain(self):
         import threading

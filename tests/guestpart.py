@@ -120,16 +120,11 @@ def cleanup(dhpd):
     dhpd.cleanup()
 
 
-def qemu_dhpd(append):
-    return Dhpd(build, args=["--server", "qemu:topologies/demo", "--accel", "tcg",
-                             "--hash-iterations", "1000", "--guest-append", append]).start()
-
-
 def qemu_dhpd(build, append, args=()):
     """dhpd on real partitions of topologies/demo, TCG, with kernel
     parameters append for every guest; started."""
-    return Dhpd(build, args=["--server", "qemu:topologies/demo", "--accel", "tcg",
-                             "--hash-iterations", "1000", "--guest-append", append] + list(args)).start()
+    return Dhpd(build, server="qemu", args=["--accel", "tcg", "--hash-iterations", "1000",
+                                            "--guest-append", append] + list(args)).start()
 
 
 def image_missing(build, programs=()):

@@ -309,8 +309,7 @@ def dhpd_qemu():
         raise Skip("no image in build/guest, where dhpd looks (make guest)")
     if not os.path.exists(os.path.join(build, "dhpctl")):
         raise Skip("dhpctl is not built")
-    dhpd = Dhpd(build, args=["--server", "qemu:topologies/demo", "--accel", "tcg",
-                             "--hash-iterations", "1000"])
+    dhpd = Dhpd(build, server="qemu", args=["--accel", "tcg", "--hash-iterations", "1000"])
     try:
         dhpd.start(timeout=60)
         out = dhpctl(dhpd, "server").stdout
