@@ -44,7 +44,8 @@ static void watch_out(struct dhp *dhp, bool on)
 		dhp->out_watched = on;
 }
 
-void libdhp_agent_flush(struct dhp *dhp)
+/* Send what the socket takes now; a failed send marks the agent broken. */
+static void send_pending(struct dhp *dhp)
 {
 	while (dhp->out_len && !dhp->agent_broken) {
 		ssize_t n = send(dhp->agent_fd, dhp->out, dhp->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -60,6 +61,11 @@ void libdhp_agent_flush(struct dhp *dhp)
 		memmove(dhp->out, dhp->out + n, dhp->out_len - (size_t)n);
 		dhp->out_len -= (size_t)n;
 	}
+}
+
+void libdhp_agent_flush(struct dhp *dhp)
+{
+	send_pending(dhp);
 	if (dhp->agent_broken)
 		libdhp_agent_close(dhp, dhp->agent_error);
 	else
@@ -81,21 +87,9 @@ static void send_line(struct dhp *dhp, const char *line, size_t len)
 	}
 	memcpy(dhp->out + dhp->out_len, line, len);
 	dhp->out_len += len;
-	while (dhp->out_len) {
-		ssize_t n = send(dhp->agent_fd, dhp->out, dhp->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n < 0) {
-			broken(dhp, -ECONNRESET);
-			return;
-		}
-		memmove(dhp->out, dhp->out + n, dhp->out_len - (size_t)n);
-		dhp->out_len -= (size_t)n;
-	}
-	watch_out(dhp, dhp->out_len > 0);
+	send_pending(dhp);
+	if (!dhp->agent_broken)
+		watch_out(dhp, dhp->out_len > 0);
 }
 
 static void send_msg(struct dhp *dhp, const struct dhp_proto_msg *msg)
