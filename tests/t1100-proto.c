@@ -12,6 +12,7 @@
  * back as an error reply with its errno, and bad input never stops it.
  */
 #include "harness.h"
+#include "lines.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -922,13 +923,6 @@ struct peer {
 
 static struct peer peer = { .pid = -1, .listen_fd = -1, .fd = -1 };
 
-static int wait_fd(int fd, int timeout_ms)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-
-	return poll(&p, 1, timeout_ms) == 1 ? 0 : -ETIMEDOUT;
-}
-
 static void peer_spawn(struct peer *p, const char *how, const char *where)
 {
 	int logfd;
@@ -963,7 +957,7 @@ static int peer_start(struct peer *p)
 	    listen(p->listen_fd, 1))
 		return -errno;
 	peer_spawn(p, "--socket", sock_path);
-	if (wait_fd(p->listen_fd, 10000) < 0)
+	if (test_wait_fd(p->listen_fd, 10000) < 0)
 		return -ETIMEDOUT;
 	p->fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	return p->fd < 0 ? -errno : 0;
@@ -990,25 +984,7 @@ static void peer_stop(struct peer *p)
 /* The next line from the agent into out (NUL terminated, no newline). */
 static int peer_line(struct peer *p, char *out, size_t size)
 {
-	char *nl;
-	ssize_t n;
-
-	while (!(nl = memchr(p->buf, '\n', p->len))) {
-		if (p->len == sizeof(p->buf) || wait_fd(p->fd, 10000) < 0)
-			return -ETIMEDOUT;
-		n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
-		if (n <= 0)
-			return -EPIPE;
-		p->len += (size_t)n;
-	}
-	*nl = '\0';
-	n = nl - p->buf;
-	if ((size_t)n >= size)
-		return -EMSGSIZE;
-	memcpy(out, p->buf, (size_t)n + 1);
-	p->len -= (size_t)(nl + 1 - p->buf);
-	memmove(p->buf, nl + 1, p->len);
-	return 0;
+	return test_read_line(p->fd, p->buf, sizeof(p->buf), &p->len, out, size, 10000);
 }
 
 /* The next message; NULL (and a failed CHECK) if none or not valid. */
@@ -1334,7 +1310,7 @@ static void test_agent_reconnect(void)
 
 	close(peer.fd);
 	peer.len = 0;
-	CHECK_INT(wait_fd(peer.listen_fd, 10000), 0);
+	CHECK_INT(test_wait_fd(peer.listen_fd, 10000), 0);
 	peer.fd = accept4(peer.listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	CHECK(peer.fd >= 0);
 	m = peer.fd >= 0 ? peer_msg(&peer) : NULL;

@@ -14,6 +14,7 @@
  * middle of a wait, and --no-apps.
  */
 #include "harness.h"
+#include "lines.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,35 +125,10 @@ static int remove_one(const char *p, const struct stat *st, int flag, struct FTW
 	return remove(p);
 }
 
-static int wait_fd(int fd, int timeout_ms)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-
-	return poll(&p, 1, timeout_ms) == 1 ? 0 : -ETIMEDOUT;
-}
-
 /* The next line within timeout_ms: 0, -ETIMEDOUT, or -EPIPE at EOF. */
 static int conn_line(struct conn *c, char *out, size_t size, int timeout_ms)
 {
-	char *nl;
-	ssize_t n;
-
-	while (!(nl = memchr(c->buf, '\n', c->len))) {
-		if (c->len == sizeof(c->buf) || wait_fd(c->fd, timeout_ms) < 0)
-			return -ETIMEDOUT;
-		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
-		if (n <= 0)
-			return -EPIPE;
-		c->len += (size_t)n;
-	}
-	*nl = '\0';
-	n = nl - c->buf;
-	if ((size_t)n >= size)
-		return -EMSGSIZE;
-	memcpy(out, c->buf, (size_t)n + 1);
-	c->len -= (size_t)(nl + 1 - c->buf);
-	memmove(c->buf, nl + 1, c->len);
-	return 0;
+	return test_read_line(c->fd, c->buf, sizeof(c->buf), &c->len, out, size, timeout_ms);
 }
 
 /* The next message; NULL (and a failed CHECK) if none comes or it is bad. */
@@ -253,7 +229,7 @@ static struct dhp_proto_msg *agent_start(const char *opt, ...)
 		_exit(127);
 	}
 	snprintf(agent.dhpd.name, sizeof(agent.dhpd.name), "dhpd");
-	CHECK_MSG(wait_fd(agent.listen_fd, 10000) == 0, "dhp-agent did not connect (see %s)",
+	CHECK_MSG(test_wait_fd(agent.listen_fd, 10000) == 0, "dhp-agent did not connect (see %s)",
 		  log_path);
 	agent.dhpd.fd = accept4(agent.listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	agent.dhpd.len = 0;
