@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from dhptest import ROOT, Dhpd, Skip  # noqa: E402
 from qmp import Qmp  # noqa: E402
+from serialline import SerialLine  # noqa: E402
 
 build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 image = os.path.join(build, "guest")
@@ -368,7 +368,7 @@ class DhpSide:
 
 # ---- the baseline: the same QEMU, QMP and sysfs by hand ---------------------
 
-class Baseline:
+class Baseline(SerialLine):
     """A QEMU with the command line dhp gives the partition (cmdline.c:
     the same machine, CPU, vCPU slots, memory slots and maxmem, kernel
     parameters), but ttyS1 a shell (dhp.ttyS1=shell, docs/guest.md): no
@@ -376,6 +376,7 @@ class Baseline:
     and the sysfs writes dhp-agent makes, sent directly, then sysfs polled
     in the guest until the unit is online or offline."""
     name = "baseline"
+    line_error = Failed
 
     def __init__(self, workdir, maxcpus, host_cpus):
         self.dir = workdir
@@ -416,9 +417,7 @@ class Baseline:
         wait_for("QEMU's sockets", lambda: all(os.path.exists(os.path.join(self.dir, s))
                                               for s in ("qmp.sock", "agent.sock")), 10, self.alive)
         self.qmp = Qmp(os.path.join(self.dir, "qmp.sock"), error=Failed)
-        self.line = socket.socket(socket.AF_UNIX)
-        self.line.connect(os.path.join(self.dir, "agent.sock"))
-        self.buf = b""
+        self.open_line(os.path.join(self.dir, "agent.sock"))
         wait_for("the baseline guest's ready marker",
                  lambda: "\ndhp-guest: ready\n" in self.console(), 90, self.alive)
         check("dhp-guest: ttyS1: shell" in self.console(), "the baseline's ttyS1 is no shell")
@@ -434,27 +433,7 @@ class Baseline:
                 % POLL_S)
 
     def sh(self, command, timeout=60):
-        """Run command in the guest's ttyS1 shell; returns its output."""
-        mark = b"END%d " % time.monotonic_ns()
-        self.line.sendall(command.encode() + b"\necho " + mark + b"$?\n")
-        end = time.monotonic() + timeout
-        while True:
-            at = self.buf.find(mark)
-            nl = self.buf.find(b"\n", at) if at >= 0 else -1
-            if nl >= 0:
-                out, status = self.buf[:at], self.buf[at + len(mark):nl]
-                self.buf = self.buf[nl + 1:]
-                check(status == b"0", "%r failed (%s): %r" % (command, status, out))
-                return out.decode().strip()
-            left = end - time.monotonic()
-            check(left > 0, "%r: no answer in %d s" % (command, timeout))
-            self.line.settimeout(left)
-            try:
-                data = self.line.recv(4096)
-            except socket.timeout:
-                continue
-            check(data, "ttyS1 closed")
-            self.buf += data
+        return SerialLine.sh(self, command, timeout)
 
     def op(self, kind, unit, method="park"):
         t0 = time.monotonic()

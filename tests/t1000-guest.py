@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dhptest import Dhpd, Results, Skip, check  # noqa: E402
 from qmp import Qmp  # noqa: E402
+from serialline import SerialLine  # noqa: E402
 
 results = Results()
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
@@ -36,7 +36,7 @@ READY = "dhp-guest: ready"
 MAXCPUS = 16  # as DESIGN.md section 9 (4 and 8 did not stall here: docs/guest.md)
 
 
-class Guest:
+class Guest(SerialLine):
     """One QEMU partition booted from the image, with the command line of
     DESIGN.md section 9; ttyS1 (agent.sock) is a shell when append asks."""
 
@@ -88,52 +88,11 @@ class Guest:
             check(time.monotonic() < end, "QEMU made no sockets in %d s" % timeout)
             time.sleep(0.02)
         self.qmp = Qmp(os.path.join(self.dir, "qmp.sock"))
-        self.line = socket.socket(socket.AF_UNIX)
-        self.line.connect(os.path.join(self.dir, "agent.sock"))
-        self.buf = b""
+        self.open_line(os.path.join(self.dir, "agent.sock"))
 
     def stderr(self):
         with open(os.path.join(self.dir, "qemu.err"), errors="replace") as f:
             return f.read()[-600:]
-
-    def read_line(self, timeout):
-        """One line from ttyS1."""
-        end = time.monotonic() + timeout
-        while b"\n" not in self.buf:
-            left = end - time.monotonic()
-            check(left > 0, "no line from ttyS1 in %d s (got %r)" % (timeout, self.buf))
-            self.line.settimeout(left)
-            try:
-                data = self.line.recv(4096)
-            except socket.timeout:
-                continue
-            check(data, "ttyS1 closed")
-            self.buf += data
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line.decode(errors="replace").strip()
-
-    def sh(self, command, timeout=40):
-        """Run command in the guest's ttyS1 shell; returns its output."""
-        mark = b"END%d " % time.monotonic_ns()
-        self.line.sendall(command.encode() + b"\necho " + mark + b"$?\n")
-        end = time.monotonic() + timeout
-        while True:
-            at = self.buf.find(mark)
-            nl = self.buf.find(b"\n", at) if at >= 0 else -1
-            if nl >= 0:
-                out, status = self.buf[:at], self.buf[at + len(mark):nl]
-                self.buf = self.buf[nl + 1:]
-                check(status == b"0", "%r failed (%s): %r" % (command, status, out))
-                return out.decode().strip()
-            left = end - time.monotonic()
-            check(left > 0, "%r: no answer in %d s (got %r)" % (command, timeout, self.buf))
-            self.line.settimeout(left)
-            try:
-                data = self.line.recv(4096)
-            except socket.timeout:
-                continue
-            check(data, "ttyS1 closed")
-            self.buf += data
 
     def quit(self):
         self.qmp.cmd("quit")
