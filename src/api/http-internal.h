@@ -24,6 +24,10 @@
 
 #include "api/http.h"
 
+/* Redfish's queries ($filter, $select, $expand, $top, $skip, only,
+ * excerpt) need a handful; a URI with more is refused (414). */
+#define HTTP_MAX_QUERY_PARAMS 64
+
 /* A streamed response: bytes queued until MHD asks for them. */
 struct api_stream {
 	struct http_req *req;
@@ -44,6 +48,8 @@ struct http_req {
 	char *body;
 	size_t body_len, body_cap;
 	bool too_large;
+	bool started;			/* http_on_request has seen it */
+	unsigned n_query_params;	/* in the URI, when over the limit */
 	bool streaming;
 	struct api_stream stream;	/* valid while streaming */
 };
@@ -59,6 +65,8 @@ struct http_server {
 	uv_timer_t timer;
 	unsigned open_handles;		/* freed when the last one is closed */
 	uint16_t port;
+	bool tls;
+	unsigned closed_in_run;		/* connections closed in this MHD_run */
 	bool stopping;			/* http_free: closed connections do not linger */
 	struct api_stream *streams;
 	struct http_out *unflushed;	/* TLS bytes written in this MHD_run */
@@ -76,6 +84,9 @@ void http_kick(struct http_server *server);
 enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				const char *method, const char *version, const char *data,
 				size_t *size, void **con_cls);
+/* MHD_OPTION_URI_LOG_CALLBACK: the request's context, made when its
+ * request line is read, before MHD parses the query. */
+void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		       enum MHD_RequestTerminationCode toe);
 /* The headers every answer carries (type may be NULL), then res's own. */

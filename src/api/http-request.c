@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #define JSON_TYPE "application/json; charset=utf-8"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* ---- the answer ---- */
 
@@ -96,7 +98,11 @@ static bool refuse_headers(struct http_req *r, const struct api_limits *lim,
 	const char *len = header(r, "Content-Length");
 	const char *type = header(r, "Content-Type");
 
-	if (info && info->header_size > lim->max_header)
+	if (r->n_query_params)
+		api_error(res, 414, "GeneralError", "Send at most " STR(HTTP_MAX_QUERY_PARAMS)
+			  " query parameters.", "the request has %u query parameters",
+			  r->n_query_params);
+	else if (info && info->header_size > lim->max_header)
 		api_error(res, 431, "HeaderInvalid", "Send smaller headers.",
 			  "the request's headers exceed %zu bytes", lim->max_header);
 	else if (len && strtoull(len, NULL, 10) > lim->max_body)
@@ -215,6 +221,44 @@ static void handle(struct http_req *r, const char *url, const char *method,
 	json_decref(req.body);
 }
 
+static struct http_req *req_new(struct http_server *s, struct MHD_Connection *conn)
+{
+	struct http_req *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		r->server = s;
+		r->conn = conn;
+	}
+	return r;
+}
+
+/*
+ * MHD keeps each query parameter as a record in the connection's memory
+ * pool. When they do not fit, libmicrohttpd 0.9.75 queues its own 431 but,
+ * in the epoll mode dhpd runs it in, never sends it: the client waits
+ * until the connection times out. So a query of more parameters than dhp
+ * has any use for is cut here, before MHD parses it (MHD gives this
+ * callback the request line in its own buffer, and looks for parameters
+ * only after it returns), and refused with the request's headers.
+ */
+void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_req *r = req_new(cls, conn);
+	char *query = strchr(uri, '?');
+	unsigned n = 0;
+
+	if (!query || !query[1])
+		return r;
+	for (const char *p = query; p; p = strchr(p + 1, '&'))
+		n++;
+	if (n > HTTP_MAX_QUERY_PARAMS) {
+		query[1] = '\0';
+		if (r)
+			r->n_query_params = n;
+	}
+	return r;
+}
+
 enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				const char *method, const char *version, const char *data,
 				size_t *size, void **con_cls)
@@ -225,13 +269,14 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 	struct api_response res = { 0 };
 
 	(void)version;
-	if (!r) {
-		r = calloc(1, sizeof(*r));
+	if (!r) {	/* http_on_uri was out of memory */
+		r = req_new(s, conn);
 		if (!r)
 			return MHD_NO;
-		r->server = s;
-		r->conn = conn;
 		*con_cls = r;
+	}
+	if (!r->started) {
+		r->started = true;
 		/* Refused before the body is read: MHD sends no 100 Continue. */
 		return refuse_headers(r, lim, &res) ? queue(r, &res) : MHD_YES;
 	}

@@ -42,17 +42,42 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	run_mhd(p->data);
 }
 
-/* MHD's timeout says when it must run again even without I/O. */
+/*
+ * MHD's timeout says when it must run again even without I/O. One more
+ * case it does not say: when connections closed during a run. At its
+ * connection limit (or after accept() failed for want of descriptors) MHD
+ * takes the listening socket out of its epoll set, and puts it back only
+ * at the start of a later MHD_run(), never in the run that closed the
+ * connections; with nothing else to wake the loop, new clients would wait
+ * in the listen queue until some unrelated event. So a run that closed
+ * connections is followed by another, at the next turn of the loop.
+ */
 static void run_mhd(struct http_server *s)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
+	s->closed_in_run = 0;
 	MHD_run(s->mhd);
 	http_tls_flush(s);
-	if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
+	if (s->closed_in_run)
+		http_kick(s);
+	else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
 		uv_timer_start(&s->timer, on_timer, ms, 0);
 	else
 		uv_timer_stop(&s->timer);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: counts closed connections for run_mhd(),
+ * and gives TLS connections to http-tls.c. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		s->closed_in_run++;
+	if (s->tls)
+		http_tls_notify(s, conn, socket_ctx, code);
 }
 
 void http_kick(struct http_server *s)
@@ -87,7 +112,7 @@ static struct MHD_Daemon *start_mhd(struct http_server *s, const struct http_con
 {
 	const struct api_limits *lim = api_get_limits(s->api);
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem opts[13];
+	struct MHD_OptionItem opts[14];
 	unsigned n = 0;
 
 	if (ss->ss_family == AF_INET6)
@@ -97,17 +122,19 @@ static struct MHD_Daemon *start_mhd(struct http_server *s, const struct http_con
 		OPT(MHD_OPTION_EXTERNAL_LOGGER, cfg->log, cfg->log_ctx);
 	OPT(MHD_OPTION_SOCK_ADDR, 0, (void *)ss);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, s);
+	OPT(MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, s);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, lim->max_connections, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->max_header + 32 * 1024, NULL);
 	OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
 	if (cfg->cert_pem) {
 		flags |= MHD_USE_TLS;
+		s->tls = true;
 		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem);
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem);
 		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0,
 		    (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2");
-		OPT(MHD_OPTION_NOTIFY_CONNECTION, http_tls_notify, s);
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
