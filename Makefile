@@ -8,10 +8,8 @@
 #   DEVELOPER=1          turns warnings into errors
 
 CC      ?= cc
+.DEFAULT_GOAL := all
 SANITIZE ?=
-PKGS    := sqlite3 jansson
-API_PKGS := jansson libmicrohttpd libuv gnutls
-CTL_PKGS := libcurl jansson
 
 ifeq ($(SANITIZE),)
 BUILD   ?= build
@@ -25,35 +23,124 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wfor
 ifneq ($(DEVELOPER),)
 WARN    += -Werror
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(API_PKGS) $(CTL_PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -ljansson)
-API_LIBS   := $(shell pkg-config --libs $(API_PKGS) 2>/dev/null)
-CTL_LIBS   := $(shell pkg-config --libs $(CTL_PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc -Itests $(PKG_CFLAGS) -MMD -MP
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
-LIBS    := $(PKG_LIBS) -lm
 
-# The core library: every layer below the programs. Dependencies point one
-# way (common <- model <- core <- store, backends); scripts/check-layers
-# enforces it.
-LIB_SRCS := $(wildcard src/common/*.c src/model/*.c src/core/*.c src/store/*.c src/backend/sim/*.c \
-		      src/backend/qemu/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-LIB      := $(BUILD)/libdhpcore.a
+# --- layers (docs/layers.md) ---------------------------------------------------
+# Each layer is a folder of src/ built into a static library of its own,
+# compiled with only the include paths and package flags it may use:
+# $(BUILD)/include/LAYER/ holds a link to each folder the layer may include
+# (so "core/core.h" is found only where core/ is allowed) and, for each
+# library it may not use, a header of that library's name that is an
+# #error. A wrong include fails to compile (tests/t0015-layers.py shows it);
+# scripts/check-layers stays as the backstop (it also reads the tests,
+# examples and installed headers, and bans other folders' internal headers).
+#
+#   NAME_DIR   its folder under src/ (as code includes it: "backend/sim/sim.h")
+#   NAME_USES  the layers it may include, besides itself
+#   NAME_PKGS  the libraries (pkg-config names) it may use
+#
+# Dependencies point one way: common <- model <- core <- {store, backends};
+# common <- proto <- backend-qemu; common <- {http, auth} <- redfish <- dhpd.
+LAYERS := common model core store backend-sim backend-qemu proto api
+common_DIR := common
+model_DIR  := model
+model_USES := common
+core_DIR   := core
+core_USES  := common model
+store_DIR  := store
+store_USES := common model core
+store_PKGS := sqlite3
+backend-sim_DIR  := backend/sim
+backend-sim_USES := common model core
+backend-qemu_DIR  := backend/qemu
+backend-qemu_USES := common model core proto
+backend-qemu_PKGS := jansson
+proto_DIR  := proto
+proto_USES := common
+proto_PKGS := jansson
+api_DIR  := api
+api_USES := common model core
+api_PKGS := jansson libmicrohttpd libuv gnutls
 
-PROG_SRCS := $(wildcard src/tools/*.c)
-PROGS     := $(PROG_SRCS:src/tools/%.c=$(BUILD)/%)
+# Programs and libraries above the layers get the same treatment.
+PROGRAMS := dhpd dhpctl agent libdhp dhp-sim
+dhpd_DIR  := dhpd
+dhpd_USES := common model core store backend-sim backend-qemu proto api
+dhpd_PKGS := sqlite3 jansson libmicrohttpd libuv gnutls
+dhpctl_DIR  := dhpctl
+dhpctl_PKGS := libcurl jansson
+agent_DIR  := agent
+agent_USES := common proto
+libdhp_DIR  := libdhp
+libdhp_USES := common proto
+dhp-sim_DIR  := tools
+dhp-sim_USES := common model core store backend-sim
 
-# The Redfish service (src/api) and the two programs built on it.
-API_SRCS  := $(wildcard src/api/*.c src/api/resources/*.c)
-API_OBJS  := $(API_SRCS:%.c=$(BUILD)/%.o)
-API_LIB   := $(BUILD)/libdhpapi.a
-DHPD_SRCS := $(wildcard src/dhpd/*.c)
-DHPD_OBJS := $(DHPD_SRCS:%.c=$(BUILD)/%.o)
-CTL_SRCS  := $(wildcard src/dhpctl/*.c)
-CTL_OBJS  := $(CTL_SRCS:%.c=$(BUILD)/%.o)
-PROGS     += $(if $(DHPD_SRCS),$(BUILD)/dhpd) $(if $(CTL_SRCS),$(BUILD)/dhpctl)
+# The libraries a layer may be refused, and their headers.
+GUARDED_PKGS := sqlite3 jansson libmicrohttpd libuv gnutls libcurl
+sqlite3_HEADERS       := sqlite3.h
+jansson_HEADERS       := jansson.h
+libmicrohttpd_HEADERS := microhttpd.h
+libuv_HEADERS         := uv.h
+gnutls_HEADERS        := gnutls/gnutls.h gnutls/crypto.h gnutls/x509.h gnutls/abstract.h
+libcurl_HEADERS       := curl/curl.h
+
+pkg_cflags = $(if $(1),$(shell pkg-config --cflags $(1) 2>/dev/null))
+pkg_libs   = $(if $(1),$(shell pkg-config --libs $(1) 2>/dev/null))
+layer_lib  = $(BUILD)/lib/libdhp-$(1).a
+
+# $(call layer_rules,NAME): NAME's sources, its include farm, and the flags
+# of its objects ($(BUILD)/src/DIR/, and $(BUILD)/pic/src/DIR/ for
+# libdhp's position independent copies). One level of subfolders belongs
+# to the layer (src/redfish/resources/).
+define layer_rules
+$(1)_INC := $(BUILD)/include/$(1)
+$(1)_CFLAGS := -I$$($(1)_INC) $$(call pkg_cflags,$$($(1)_PKGS))
+$(1)_SRCS := $$(wildcard src/$$($(1)_DIR)/*.c src/$$($(1)_DIR)/*/*.c)
+$(1)_OBJS := $$($(1)_SRCS:%.c=$(BUILD)/%.o)
+$$($(1)_INC)/.made: Makefile
+	@rm -rf $$($(1)_INC) && mkdir -p $$($(1)_INC)
+	@for dir in $$(foreach u,$(1) $$($(1)_USES),$$($$(u)_DIR)); do \
+		mkdir -p $$($(1)_INC)/$$$$(dirname $$$$dir); \
+		ln -s $(CURDIR)/src/$$$$dir $$($(1)_INC)/$$$$dir; done
+	@for h in $$(foreach p,$$(filter-out $$($(1)_PKGS),$(GUARDED_PKGS)),$$($$(p)_HEADERS)); do \
+		mkdir -p $$($(1)_INC)/$$$$(dirname $$$$h); \
+		echo "#error \"src/$$($(1)_DIR) may not use <$$$$h> (Makefile: $(1)_PKGS)\"" \
+			>$$($(1)_INC)/$$$$h; done
+	@touch $$@
+$$($(1)_OBJS) $$($(1)_SRCS:%.c=$(BUILD)/pic/%.o): | $$($(1)_INC)/.made
+$(BUILD)/src/$$($(1)_DIR)/%.o $(BUILD)/pic/src/$$($(1)_DIR)/%.o: LAYER_CFLAGS = $$($(1)_CFLAGS)
+$(BUILD)/src/$$($(1)_DIR)/%.o $(BUILD)/pic/src/$$($(1)_DIR)/%.o: TEST_CFLAGS =
+endef
+$(foreach l,$(LAYERS) $(PROGRAMS),$(eval $(call layer_rules,$(l))))
+
+# Everything else compiled here (tests, benchmarks) may include any layer.
+LAYER_CFLAGS = -Isrc
+TEST_CFLAGS = -Itests $(call pkg_cflags,$(GUARDED_PKGS))
+ALL_CFLAGS = $(BASE_CFLAGS) $(LAYER_CFLAGS) $(TEST_CFLAGS)
+
+# --- the layers' libraries -----------------------------------------------------
+LAYER_LIBS := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
+# Linked as a group: which layer may call which is the include rules'
+# concern, not the link order's (the core calls the store it declares).
+LINK_LAYERS := -Wl,--start-group $(LAYER_LIBS) -Wl,--end-group
+LIBS := $(call pkg_libs,$(GUARDED_PKGS)) -lm
+
+$(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l)): $($(l)_OBJS) ; \
+	@rm -f $$@ && mkdir -p $$(dir $$@) && $$(AR) rcs $$@ $$^))
+
+# Kept for the rules of mk/*.mk: every layer; the protocol; common.
+LIB        := $(LAYER_LIBS)
+PROTO_LIB  := $(call layer_lib,proto)
+COMMON_LIB := $(call layer_lib,common)
+PROTO_LIBS := $(call pkg_libs,jansson)
+
+DHPD_OBJS := $(dhpd_OBJS)
+CTL_OBJS  := $(dhpctl_OBJS)
+SIM_OBJS  := $(dhp-sim_OBJS)
+PROGS     := $(BUILD)/dhpd $(BUILD)/dhpctl $(BUILD)/dhp-sim
 
 TEST_SRCS := $(wildcard tests/t[0-9]*.c)
 TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -64,50 +151,43 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES    := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all check deps bench demo demo-sim clean
-all: $(LIB) $(PROGS) $(TESTS) $(BENCHES)
+all: $(LAYER_LIBS) $(PROGS) $(TESTS) $(BENCHES)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
+# The layer table and each layer's compile flags, for the test of the build
+# (tests/t0015-layers.py): NAME|DIR|USES|PKGS|CFLAGS, a line per layer.
+.PHONY: print-layers
+print-layers: $(foreach l,$(LAYERS) $(PROGRAMS),$($(l)_INC)/.made)
+	@$(foreach l,$(LAYERS) $(PROGRAMS),echo '$(l)|$($(l)_DIR)|$($(l)_USES)|$($(l)_PKGS)|$(BASE_CFLAGS) $($(l)_CFLAGS)';)
 
-$(API_LIB): $(API_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
-
-$(BUILD)/dhpd: $(DHPD_OBJS) $(API_LIB) $(LIB)
-	$(CC) $(ALL_LDFLAGS) $^ $(API_LIBS) $(LIBS) -o $@
+$(BUILD)/dhpd: $(DHPD_OBJS) $(LAYER_LIBS)
+	$(CC) $(ALL_LDFLAGS) $(DHPD_OBJS) $(LINK_LAYERS) $(call pkg_libs,$(dhpd_PKGS)) -lm -o $@
 
 $(BUILD)/dhpctl: $(CTL_OBJS)
-	$(CC) $(ALL_LDFLAGS) $^ $(CTL_LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $^ $(call pkg_libs,$(dhpctl_PKGS)) -o $@
 
-$(BUILD)/%: $(BUILD)/src/tools/%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+$(BUILD)/dhp-sim: $(SIM_OBJS) $(LAYER_LIBS)
+	$(CC) $(ALL_LDFLAGS) $(SIM_OBJS) $(LINK_LAYERS) $(LIBS) -o $@
 
-# Tests link the API library too (unit tests of auth, JSON, ...).
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) $(if $(API_SRCS),$(API_LIB)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) $^ $(if $(API_SRCS),$(API_LIBS)) $(LIBS) -o $@
+# Tests and benchmarks link every layer; the linker takes what they use.
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) $(LAYER_LIBS)
+	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(LINK_LAYERS) $(LIBS) -o $@
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPER_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPER_OBJS) $(LAYER_LIBS)
+	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(LINK_LAYERS) $(LIBS) -o $@
 
-# --- agent protocol and dhp-agent (src/proto, src/agent) --------------------
-# libdhpproto.a is the agent protocol (docs/agent-protocol.md), shared by
-# dhpd, dhp-agent and libdhp. dhp-agent runs in a guest that has nothing but
-# busybox, so it is linked statically, jansson included (Debian's
-# libjansson-dev ships libjansson.a; src/proto/internal.h says why jansson).
-# It depends on common/error.o and the protocol only, never the core.
-# ASan/UBSan runtimes cannot be linked statically: a sanitizer build links
-# the agent dynamically (it then runs on the build host only, as tests do).
-PROTO_SRCS := $(wildcard src/proto/*.c)
-PROTO_OBJS := $(PROTO_SRCS:%.c=$(BUILD)/%.o)
-PROTO_LIB  := $(BUILD)/libdhpproto.a
-PROTO_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
-AGENT_SRCS := $(wildcard src/agent/*.c)
-AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
+# --- dhp-agent (src/agent; its protocol is the proto layer) ---------------------
+# dhp-agent runs in a guest that has nothing but busybox, so it is linked
+# statically, jansson included (Debian's libjansson-dev ships libjansson.a;
+# src/proto/internal.h says why jansson). It links the common and proto
+# layers only, never the core. ASan/UBSan runtimes cannot be linked
+# statically: a sanitizer build links the agent dynamically (it then runs on
+# the build host only, as tests do).
+PROTO_SRCS := $(proto_SRCS)
+AGENT_OBJS := $(agent_OBJS)
 AGENT      := $(BUILD)/dhp-agent
 ifeq ($(SANITIZE),)
 AGENT_LDFLAGS := -static
@@ -117,34 +197,14 @@ AGENT_LDFLAGS :=
 AGENT_LIBS    := $(PROTO_LIBS)
 endif
 
-all: $(PROTO_LIB) $(AGENT)
+all: $(AGENT)
 
-$(PROTO_LIB): $(PROTO_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
-
-$(AGENT): $(AGENT_OBJS) $(PROTO_LIB) $(BUILD)/src/common/error.o
+$(AGENT): $(AGENT_OBJS) $(PROTO_LIB) $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) $(AGENT_LDFLAGS) $^ $(AGENT_LIBS) -o $@
 
-# t1100 links the protocol library (not the API's) and runs the agent
-# (order-only: built first, not linked in).
-$(BUILD)/tests/t1100-proto: $(BUILD)/tests/t1100-proto.o $(TEST_HELPER_OBJS) $(PROTO_LIB) $(LIB) \
-			    | $(AGENT)
-	$(CC) $(ALL_LDFLAGS) $^ $(PROTO_LIBS) $(LIBS) -o $@
-
--include $(PROTO_OBJS:.o=.d) $(AGENT_OBJS:.o=.d)
-# --- end of agent protocol and dhp-agent ------------------------------------
-
-# --- QEMU backend (src/backend/qemu, docs/qemu.md) --------------------------
-# It speaks the agent protocol: what links it (dhpd, t1300) links
-# libdhpproto.a after libdhpcore.a. Programs that do not use it (dhp-sim,
-# the other tests) never pull its objects out of the archive.
-$(BUILD)/dhpd: $(PROTO_LIB)
-QEMU_TESTS := $(BUILD)/tests/t1300-qemu $(BUILD)/tests/t1310-qemu-guest
-$(QEMU_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) \
-			   $(if $(API_SRCS),$(API_LIB)) $(LIB) $(PROTO_LIB)
-	$(CC) $(ALL_LDFLAGS) $^ $(if $(API_SRCS),$(API_LIBS)) $(PROTO_LIBS) $(LIBS) -o $@
-# --- end of QEMU backend ------------------------------------------------------
+# t1100 and t1150 run the agent (order-only: built first, not linked in).
+$(BUILD)/tests/t1100-proto $(BUILD)/tests/t1150-agent-apps: | $(AGENT)
+# --- end of dhp-agent -------------------------------------------------------------
 
 deps:
 	@scripts/install-deps
@@ -168,7 +228,7 @@ demo-sim: all
 clean:
 	rm -rf build build-san
 
--include $(LIB_OBJS:.o=.d) $(API_OBJS:.o=.d) $(DHPD_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(PROG_SRCS:%.c=$(BUILD)/%.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) \
+-include $(foreach l,$(LAYERS) $(PROGRAMS),$($(l)_OBJS:.o=.d)) $(TEST_SRCS:%.c=$(BUILD)/%.d) \
 	$(TEST_HELPER_SRCS:%.c=$(BUILD)/%.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d)
 
 # --- guest image: guest/, docs/guest.md --------------------------------------

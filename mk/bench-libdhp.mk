@@ -25,7 +25,7 @@ $(BENCH_LATENCY_OBJS): $(BUILD)/bench/libdhp-latency-objs/%.o: bench/libdhp-late
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iinclude -c $< -o $@
 
-$(BENCH_LATENCY): $(BENCH_LATENCY_OBJS) $(PROTO_LIB) $(BUILD)/src/common/error.o \
+$(BENCH_LATENCY): $(BENCH_LATENCY_OBJS) $(PROTO_LIB) $(COMMON_LIB) \
 		  | $(BUILD)/libdhp.so.0 $(BUILD)/libdhp.so $(AGENT)
 	$(CC) $(ALL_LDFLAGS) $(filter %.o %.a,$^) -L$(BUILD) -ldhp -Wl,-rpath,'$$ORIGIN/..' \
 		$(BENCH_UDEV_LIBS) $(PROTO_LIBS) -lm -o $@

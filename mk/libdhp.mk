@@ -119,7 +119,7 @@ uninstall:
 # builds programs against what it installed.
 $(BUILD)/tests/t1400-libdhp.o: ALL_CFLAGS += -Iinclude -pthread
 $(BUILD)/tests/t1400-libdhp: $(BUILD)/tests/t1400-libdhp.o $(BUILD)/tests/harness.o \
-			     $(PROTO_LIB) $(BUILD)/src/common/error.o | $(LIBDHP_SO) $(LIBDHP_LINK)
+			     $(PROTO_LIB) $(COMMON_LIB) | $(LIBDHP_SO) $(LIBDHP_LINK)
 	$(CC) $(ALL_LDFLAGS) $^ -L$(BUILD) -ldhp -Wl,-rpath,'$$ORIGIN/..' $(PROTO_LIBS) -pthread \
 		-o $@
 # t1401 links the library's objects themselves, to reach its insides
