@@ -157,9 +157,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-# The layer table and each layer's compile flags, for the test of the build
-# (tests/t0015-layers.py): NAME|DIR|USES|PKGS|CFLAGS, a line per layer.
-.PHONY: print-layers
+# The layer table (scripts/check-layers) and with each layer's compile
+# flags (tests/t0015-layers.py): NAME|DIR|USES|PKGS[|CFLAGS], a line each.
+.PHONY: print-layers print-layer-table
+print-layer-table:
+	@$(foreach l,$(LAYERS) $(PROGRAMS),echo '$(l)|$($(l)_DIR)|$($(l)_USES)|$($(l)_PKGS)';)
 print-layers: $(foreach l,$(LAYERS) $(PROGRAMS),$($(l)_INC)/.made)
 	@$(foreach l,$(LAYERS) $(PROGRAMS),echo '$(l)|$($(l)_DIR)|$($(l)_USES)|$($(l)_PKGS)|$(BASE_CFLAGS) $($(l)_CFLAGS)';)
 
