@@ -189,6 +189,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPER_OBJS) $(LAYER_LIBS)
 # statically: a sanitizer build links the agent dynamically (it then runs on
 # the build host only, as tests do).
 PROTO_SRCS := $(proto_SRCS)
+AGENT_SRCS := $(agent_SRCS)
 AGENT_OBJS := $(agent_OBJS)
 AGENT      := $(BUILD)/dhp-agent
 ifeq ($(SANITIZE),)
