@@ -42,8 +42,10 @@ LIB_SRCS := $(wildcard src/common/*.c src/model/*.c src/core/*.c src/store/*.c s
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libdhpcore.a
 
-PROG_SRCS := $(wildcard src/tools/*.c)
-PROGS     := $(PROG_SRCS:src/tools/%.c=$(BUILD)/%)
+# One program, one directory: src/dhp-sim/*.c link into $(BUILD)/dhp-sim.
+SIM_SRCS  := $(wildcard src/dhp-sim/*.c)
+SIM_OBJS  := $(SIM_SRCS:%.c=$(BUILD)/%.o)
+PROGS     := $(if $(SIM_SRCS),$(BUILD)/dhp-sim)
 
 # The Redfish service (src/api) and the two programs built on it.
 API_SRCS  := $(wildcard src/api/*.c src/api/resources/*.c)
@@ -84,7 +86,7 @@ $(BUILD)/dhpd: $(DHPD_OBJS) $(API_LIB) $(LIB)
 $(BUILD)/dhpctl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) $^ $(CTL_LIBS) -o $@
 
-$(BUILD)/%: $(BUILD)/src/tools/%.o $(LIB)
+$(BUILD)/dhp-sim: $(SIM_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 # Tests link the API library too (unit tests of auth, JSON, ...).
@@ -168,7 +170,7 @@ demo-sim: all
 clean:
 	rm -rf build build-san
 
--include $(LIB_OBJS:.o=.d) $(API_OBJS:.o=.d) $(DHPD_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(PROG_SRCS:%.c=$(BUILD)/%.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) \
+-include $(LIB_OBJS:.o=.d) $(API_OBJS:.o=.d) $(DHPD_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(SIM_OBJS:.o=.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) \
 	$(TEST_HELPER_SRCS:%.c=$(BUILD)/%.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d)
 
 # --- guest image: guest/, docs/guest.md --------------------------------------
