@@ -101,7 +101,8 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPER_OBJS) $(LIB)
 # dhpd, dhp-agent and libdhp. dhp-agent runs in a guest that has nothing but
 # busybox, so it is linked statically, jansson included (Debian's
 # libjansson-dev ships libjansson.a; src/proto/internal.h says why jansson).
-# It depends on common/error.o and the protocol only, never the core.
+# It depends on common/error.o, common/fd.o and the protocol only, never the
+# core.
 # ASan/UBSan runtimes cannot be linked statically: a sanitizer build links
 # the agent dynamically (it then runs on the build host only, as tests do).
 PROTO_SRCS := $(wildcard src/proto/*.c)
@@ -125,7 +126,7 @@ $(PROTO_LIB): $(PROTO_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(AGENT): $(AGENT_OBJS) $(PROTO_LIB) $(BUILD)/src/common/error.o
+$(AGENT): $(AGENT_OBJS) $(PROTO_LIB) $(BUILD)/src/common/error.o $(BUILD)/src/common/fd.o
 	$(CC) $(ALL_LDFLAGS) $(AGENT_LDFLAGS) $^ $(AGENT_LIBS) -o $@
 
 # t1100 links the protocol library (not the API's) and runs the agent

@@ -195,7 +195,7 @@ static unsigned char pattern(size_t i)
 }
 
 /* The child writes PIPE_TOTAL bytes in small pieces with pauses; the
- * parent's one dhp_read_full gets them all, through EINTR and short reads. */
+ * parent's one dhp_fd_read_full gets them all, through EINTR and short reads. */
 static void read_full_through_signals(void)
 {
 	unsigned char *buf = malloc(PIPE_TOTAL + 1);
@@ -214,7 +214,7 @@ static void read_full_through_signals(void)
 
 			for (size_t i = 0; i < sizeof(chunk); i++)
 				chunk[i] = pattern(off + i);
-			if (dhp_write_full(p[1], chunk, sizeof(chunk)) < 0)
+			if (dhp_fd_write_full(p[1], chunk, sizeof(chunk)) < 0)
 				_exit(1);
 			if (off % (64 * 4096) == 0)
 				usleep(20000);
@@ -223,7 +223,7 @@ static void read_full_through_signals(void)
 	}
 	close(p[1]);
 	timer_start(&old_sa);
-	n = dhp_read_full(p[0], buf, PIPE_TOTAL + 1);	/* to the end of file */
+	n = dhp_fd_read_full(p[0], buf, PIPE_TOTAL + 1);	/* to the end of file */
 	timer_stop(&old_sa);
 	close(p[0]);
 	waitpid(pid, &status, 0);
@@ -236,7 +236,7 @@ static void read_full_through_signals(void)
 	free(buf);
 }
 
-/* The parent's one dhp_write_full of PIPE_TOTAL bytes into a pipe that a
+/* The parent's one dhp_fd_write_full of PIPE_TOTAL bytes into a pipe that a
  * slow child drains: the pipe fills, writes block, signals cut them short. */
 static void write_full_through_signals(void)
 {
@@ -255,7 +255,7 @@ static void write_full_through_signals(void)
 		ssize_t got;
 
 		close(p[1]);
-		while ((got = dhp_read_retry(p[0], chunk, sizeof(chunk))) > 0) {
+		while ((got = dhp_fd_read(p[0], chunk, sizeof(chunk))) > 0) {
 			for (ssize_t i = 0; i < got; i++)
 				if (chunk[i] != pattern(off + (size_t)i))
 					_exit(1);
@@ -267,7 +267,7 @@ static void write_full_through_signals(void)
 	}
 	close(p[0]);
 	timer_start(&old_sa);
-	r = dhp_write_full(p[1], buf, PIPE_TOTAL);
+	r = dhp_fd_write_full(p[1], buf, PIPE_TOTAL);
 	timer_stop(&old_sa);
 	close(p[1]);
 	waitpid(pid, &status, 0);
@@ -279,7 +279,7 @@ static void write_full_through_signals(void)
 }
 
 /* One call each: -EAGAIN comes back from an empty non-blocking pipe; a
- * short count is returned, not completed; dhp_close forgives nothing but
+ * short count is returned, not completed; dhp_fd_close forgives nothing but
  * EINTR. */
 static void retry_and_close(void)
 {
@@ -287,18 +287,18 @@ static void retry_and_close(void)
 	int p[2];
 
 	CHECK(pipe2(p, O_NONBLOCK) == 0);
-	CHECK_INT(dhp_read_retry(p[0], &c, 1), -EAGAIN);
-	CHECK_INT(dhp_write_retry(p[1], "xy", 2), 2);
-	CHECK_INT(dhp_read_retry(p[0], &c, 1), 1);
+	CHECK_INT(dhp_fd_read(p[0], &c, 1), -EAGAIN);
+	CHECK_INT(dhp_fd_write(p[1], "xy", 2), 2);
+	CHECK_INT(dhp_fd_read(p[0], &c, 1), 1);
 	CHECK_INT(c, 'x');
-	CHECK_INT(dhp_close(p[1]), 0);
-	CHECK_INT(dhp_read_full(p[0], &c, 1), 1);
+	CHECK_INT(dhp_fd_close(p[1]), 0);
+	CHECK_INT(dhp_fd_read_full(p[0], &c, 1), 1);
 	CHECK_INT(c, 'y');
-	CHECK_INT(dhp_read_full(p[0], &c, 1), 0);	/* end of file */
-	CHECK_INT(dhp_close(p[0]), 0);
-	CHECK_INT(dhp_close(p[0]), -EBADF);
-	CHECK_INT(dhp_close(-1), 0);
-	CHECK_INT(dhp_write_full(p[1], "z", 1), -EBADF);
+	CHECK_INT(dhp_fd_read_full(p[0], &c, 1), 0);	/* end of file */
+	CHECK_INT(dhp_fd_close(p[0]), 0);
+	CHECK_INT(dhp_fd_close(p[0]), -EBADF);
+	CHECK_INT(dhp_fd_close(-1), 0);
+	CHECK_INT(dhp_fd_write_full(p[1], "z", 1), -EBADF);
 }
 
 int main(void)

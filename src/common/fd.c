@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-ssize_t dhp_read_retry(int fd, void *buf, size_t len)
+ssize_t dhp_fd_read(int fd, void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -15,7 +15,7 @@ ssize_t dhp_read_retry(int fd, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-ssize_t dhp_write_retry(int fd, const void *buf, size_t len)
+ssize_t dhp_fd_write(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -25,12 +25,12 @@ ssize_t dhp_write_retry(int fd, const void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-ssize_t dhp_read_full(int fd, void *buf, size_t len)
+ssize_t dhp_fd_read_full(int fd, void *buf, size_t len)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = dhp_read_retry(fd, (char *)buf + done, len - done);
+		ssize_t n = dhp_fd_read(fd, (char *)buf + done, len - done);
 
 		if (n < 0)
 			return n;
@@ -41,12 +41,12 @@ ssize_t dhp_read_full(int fd, void *buf, size_t len)
 	return (ssize_t)done;
 }
 
-int dhp_write_full(int fd, const void *buf, size_t len)
+int dhp_fd_write_full(int fd, const void *buf, size_t len)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = dhp_write_retry(fd, (const char *)buf + done, len - done);
+		ssize_t n = dhp_fd_write(fd, (const char *)buf + done, len - done);
 
 		if (n < 0)
 			return (int)n;
@@ -57,7 +57,7 @@ int dhp_write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int dhp_close(int fd)
+int dhp_fd_close(int fd)
 {
 	if (fd < 0)
 		return 0;

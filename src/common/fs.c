@@ -70,13 +70,13 @@ static int write_tmp(const char *tmp, const void *data, size_t len, mode_t mode,
 	/* O_CREAT's mode passes the umask, and an old tmp keeps its own. */
 	if (fchmod(fd, mode) < 0)
 		r = -errno;
-	else if ((r = dhp_write_full(fd, data, len)) == 0 && fsync(fd) < 0)
+	else if ((r = dhp_fd_write_full(fd, data, len)) == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r < 0) {
-		dhp_close(fd);
+		dhp_fd_close(fd);
 		return io_error(err, tmp, "write it", -r);
 	}
-	r = dhp_close(fd);
+	r = dhp_fd_close(fd);
 	return r < 0 ? io_error(err, tmp, "write it", -r) : 0;
 }
 
@@ -103,10 +103,10 @@ int dhp_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 	}
 	/* The new file is in place: only its durability is at stake now. */
 	r = fsync(dir_fd) < 0 ? io_error(err, path, "sync its directory", errno) : 0;
-	dhp_close(dir_fd);
+	dhp_fd_close(dir_fd);
 	return r;
 close_dir:
-	dhp_close(dir_fd);
+	dhp_fd_close(dir_fd);
 unlink_tmp:
 	unlink(tmp);
 	return r;
@@ -132,7 +132,7 @@ static int read_capped(int fd, size_t max, char **ret_buf, size_t *ret_len)
 			}
 			buf = grown;
 		}
-		n = dhp_read_retry(fd, buf + len, cap - len);
+		n = dhp_fd_read(fd, buf + len, cap - len);
 		if (n < 0) {
 			free(buf);
 			return (int)n;
@@ -164,7 +164,7 @@ int dhp_read_file(const char *path, size_t max, char **ret_text, size_t *ret_len
 	if (fd < 0)
 		return dhp_error_set(err, -errno, "cannot read %s: %s", path, strerror(errno));
 	r = read_capped(fd, max, &text, &len);
-	dhp_close(fd);
+	dhp_fd_close(fd);
 	if (r == -EFBIG)
 		return dhp_error_set(err, r, "%s is larger than %zu bytes", path, max);
 	if (r == -ENOMEM)

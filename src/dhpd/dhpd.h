@@ -71,11 +71,6 @@ struct auth;
  * password of password_file or a generated one in DIR/admin-password. */
 int dhpd_state_admin(struct auth *auth, const char *dir, const char *password_file,
 		     struct dhp_error *err);
-/* Write len bytes to path atomically (temporary file, fsync, rename),
- * mode 0600. */
-int dhpd_write_file(const char *path, const void *data, size_t len, struct dhp_error *err);
-/* Read a whole small file (at most max bytes) as a string; caller frees. */
-int dhpd_read_file(const char *path, size_t max, char **ret_text, struct dhp_error *err);
 
 /* tls.c */
 /* DIR/tls/cert.pem and key.pem, made (self-signed) if missing. Caller
