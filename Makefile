@@ -42,8 +42,10 @@ LIB_SRCS := $(wildcard src/common/*.c src/model/*.c src/core/*.c src/store/*.c s
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libdhpcore.a
 
-PROG_SRCS := $(wildcard src/tools/*.c)
-PROGS     := $(PROG_SRCS:src/tools/%.c=$(BUILD)/%)
+# One program, one directory: src/dhp-sim/*.c link into $(BUILD)/dhp-sim.
+SIM_SRCS  := $(wildcard src/dhp-sim/*.c)
+SIM_OBJS  := $(SIM_SRCS:%.c=$(BUILD)/%.o)
+PROGS     := $(if $(SIM_SRCS),$(BUILD)/dhp-sim)
 
 # The Redfish service (src/api) and the two programs built on it.
 API_SRCS  := $(wildcard src/api/*.c src/api/resources/*.c)
@@ -84,7 +86,7 @@ $(BUILD)/dhpd: $(DHPD_OBJS) $(API_LIB) $(LIB)
 $(BUILD)/dhpctl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) $^ $(CTL_LIBS) -o $@
 
-$(BUILD)/%: $(BUILD)/src/tools/%.o $(LIB)
+$(BUILD)/dhp-sim: $(SIM_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 # Tests link the API library too (unit tests of auth, JSON, ...).
@@ -99,7 +101,8 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_HELPER_OBJS) $(LIB)
 # dhpd, dhp-agent and libdhp. dhp-agent runs in a guest that has nothing but
 # busybox, so it is linked statically, jansson included (Debian's
 # libjansson-dev ships libjansson.a; src/proto/internal.h says why jansson).
-# It depends on common/error.o and the protocol only, never the core.
+# It depends on common/error.o, common/fd.o and the protocol only, never the
+# core.
 # ASan/UBSan runtimes cannot be linked statically: a sanitizer build links
 # the agent dynamically (it then runs on the build host only, as tests do).
 PROTO_SRCS := $(wildcard src/proto/*.c)
@@ -123,7 +126,7 @@ $(PROTO_LIB): $(PROTO_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(AGENT): $(AGENT_OBJS) $(PROTO_LIB) $(BUILD)/src/common/error.o
+$(AGENT): $(AGENT_OBJS) $(PROTO_LIB) $(BUILD)/src/common/error.o $(BUILD)/src/common/fd.o
 	$(CC) $(ALL_LDFLAGS) $(AGENT_LDFLAGS) $^ $(AGENT_LIBS) -o $@
 
 # t1100 links the protocol library (not the API's) and runs the agent
@@ -168,7 +171,7 @@ demo-sim: all
 clean:
 	rm -rf build build-san
 
--include $(LIB_OBJS:.o=.d) $(API_OBJS:.o=.d) $(DHPD_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(PROG_SRCS:%.c=$(BUILD)/%.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) \
+-include $(LIB_OBJS:.o=.d) $(API_OBJS:.o=.d) $(DHPD_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(SIM_OBJS:.o=.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) \
 	$(TEST_HELPER_SRCS:%.c=$(BUILD)/%.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d)
 
 # --- guest image: guest/, docs/guest.md --------------------------------------
