@@ -75,7 +75,7 @@ agent_DIR  := agent
 agent_USES := common proto
 libdhp_DIR  := libdhp
 libdhp_USES := common proto
-dhp-sim_DIR  := tools
+dhp-sim_DIR  := dhp-sim
 dhp-sim_USES := common model core store backend-sim
 
 # The libraries a layer may be refused, and their headers.

@@ -4,13 +4,14 @@
 # $(BUILD)/libdhp.so.0 (+ libdhp.so) and $(BUILD)/libdhp.a, from objects of
 # their own: position independent, hidden by default (only what dhp.h marks
 # DHP_PUBLIC and src/libdhp/libdhp.sym lists is exported, at DHP_0.1). The
-# agent protocol (src/proto) and common/error.c are compiled again that way
-# into $(BUILD)/pic/, so they never leak into the library's ABI. jansson is
-# linked dynamically (dhp.pc: Requires.private, for static links).
+# agent protocol (src/proto), common/error.c and common/fd.c are compiled
+# again that way into $(BUILD)/pic/, so they never leak into the library's
+# ABI. jansson is linked dynamically (dhp.pc: Requires.private, for static
+# links).
 LIBDHP_VERSION := 0.1.0
 LIBDHP_SONAME  := libdhp.so.0
 LIBDHP_SRCS    := $(wildcard src/libdhp/*.c)
-LIBDHP_PIC_SRCS := $(LIBDHP_SRCS) $(PROTO_SRCS) src/common/error.c
+LIBDHP_PIC_SRCS := $(LIBDHP_SRCS) $(PROTO_SRCS) src/common/error.c src/common/fd.c
 LIBDHP_OBJS    := $(LIBDHP_PIC_SRCS:%.c=$(BUILD)/pic/%.o)
 LIBDHP_SO      := $(BUILD)/$(LIBDHP_SONAME)
 LIBDHP_LINK    := $(BUILD)/libdhp.so

@@ -735,8 +735,12 @@ static void test_two_writers(void)
 	CHECK(strstr(err.message, "in use by another dhp process"));
 	CHECK(!dhp_store_last_event(store2));
 
-	/* Once the first commits, the lock is free again (see docs/store.md). */
+	/* Once the first commits, the lock is free again (see docs/store.md);
+	 * the second's failed write still spoils its own transaction, which
+	 * it commits (refused: rolled back) or rolls back before it goes on. */
 	CHECK_INT(dhp_store_commit(store, false, NULL), 0);
+	CHECK_INT(dhp_store_put_unit(store2, &server2->units[1], NULL), -EBUSY);
+	CHECK_INT(dhp_store_commit(store2, false, NULL), -EBUSY);
 	CHECK_INT(dhp_store_put_unit(store2, &server2->units[1], NULL), 0);
 	CHECK_INT(dhp_store_put_unit(store, u, NULL), -EBUSY);
 	close_all(store2, server2);
@@ -797,6 +801,10 @@ static void test_unknown_names(void)
 	CHECK_INT(dhp_store_put_op(store, server, &op, &err), 0);
 	op.units[0] = (uint32_t)server->n_units;
 	CHECK_INT(dhp_store_put_op(store, server, &op, &err), -EINVAL);
+	/* A transaction with a failed write is refused whole. */
+	CHECK_INT(dhp_store_commit(store, false, NULL), -EINVAL);
+	op.units[0] = 0;
+	CHECK_INT(dhp_store_put_op(store, server, &op, &err), 0);
 	CHECK_INT(dhp_store_commit(store, false, NULL), 0);
 	close_all(store, server);
 

@@ -6,8 +6,25 @@
  * recovers, and checks the invariants, SQLite's integrity check, and that
  * no acknowledged event was lost. DHP_CRASH_RUNS sets the number of
  * rounds (default 200).
+ *
+ * Replay: every run prints its random seed first, as a "# seed N" line.
+ * All randomness (each round's requests, faults, latency and the moment
+ * of the kill) comes from that seed, so
+ *   DHP_SEED=N DHP_CRASH_RUNS=R+1 DHP_CRASH_KEEP=1 build/tests/t0500-crash
+ * runs the same rounds again up to round R (the rounds share one state
+ * directory, so a failing round is replayed by replaying those before it)
+ * and keeps the state directory of the first failing round. The kill
+ * lands at the same delay, but the child's progress by then depends on
+ * the machine's load: a replay is the same scenario, not always the same
+ * interleaving.
+ *
+ * The kill is guarded: a round whose fork() failed stops there; kill()
+ * and waitpid() are never given a pid <= 0 (kill(-1, SIGKILL) as root
+ * would kill every process of the machine).
  */
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -73,11 +90,11 @@ static void random_request(struct testbed *tb, unsigned *n_created)
 	dhp_core_submit(tb->core, &req, NULL, NULL);
 }
 
-static void child(const char *dir, unsigned seed)
+static void child(const char *dir, unsigned round, unsigned seed)
 {
 	struct testbed tb = { .virtual_time = false, .deadline_ms = 40 };
 	struct dhp_error err = { 0 };
-	unsigned n_created = seed * 100;
+	unsigned n_created = (round + 1) * 100;
 
 	srand(seed);
 	if (tb_open_dir(&tb, DEMO, dir, &err) < 0) {
@@ -97,23 +114,42 @@ static void child(const char *dir, unsigned seed)
 
 static unsigned rounds_with_recovery;
 
+/* Kill and reap our child: only ever a real child's pid (see above). */
+static int kill_child(pid_t pid, int *ret_status)
+{
+	if (pid <= 0)
+		return -EINVAL;
+	if (kill(pid, SIGKILL) < 0)
+		return -errno;
+	while (waitpid(pid, ret_status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
 static void one_round(const char *dir, unsigned round, uint64_t *last_event)
 {
 	struct testbed tb = { .virtual_time = true };
 	struct dhp_error err = { 0 };
+	/* Drawn in the parent, in a fixed order: the seed replays them. */
 	unsigned delay_us = (unsigned)(rand() % 40000);
+	unsigned child_seed = (unsigned)rand();
 	pid_t pid;
-	int status;
+	int status = 0, r;
 
 	test_begin("crash %u: killed after %u us", round, delay_us);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)
-		child(dir, round + 1);
-	CHECK(pid > 0);
+		child(dir, round, child_seed);
+	if (pid < 0) {
+		CHECK_MSG(pid > 0, "fork: %s", strerror(errno));
+		test_end();
+		return;
+	}
 	usleep(delay_us);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	r = kill_child(pid, &status);
+	CHECK_MSG(r == 0, "kill or wait of child %d: %s", (int)pid, strerror(-r));
 	CHECK_MSG(WIFSIGNALED(status), "child ended on its own (status %d)", status);
 
 	CHECK_MSG(tb_open_dir(&tb, DEMO, dir, &err) == 0, "restart: %s", err.message);
@@ -135,6 +171,25 @@ static void one_round(const char *dir, unsigned round, uint64_t *last_event)
 	test_end();
 }
 
+/* DHP_SEED, or a new seed from the clock and the pid. */
+static int pick_seed(unsigned *ret_seed)
+{
+	const char *text = getenv("DHP_SEED");
+	unsigned long v;
+	char *end;
+
+	if (!text || !*text) {
+		*ret_seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || *end || v > 0xffffffffUL)
+		return -EINVAL;
+	*ret_seed = (unsigned)v;
+	return 0;
+}
+
 int main(void)
 {
 	const char *runs = getenv("DHP_CRASH_RUNS");
@@ -143,9 +198,17 @@ int main(void)
 	struct testbed tb = { .virtual_time = true };
 	struct dhp_error err = { 0 };
 	uint64_t last_event = 0;
+	unsigned seed;
 	char dir[256];
 
-	srand((unsigned)time(NULL));
+	if (pick_seed(&seed) < 0) {
+		fprintf(stderr, "t0500-crash: DHP_SEED must be a number from 0 to 4294967295\n");
+		return 2;
+	}
+	/* First, so that a run that fails or hangs can be replayed. */
+	printf("# seed %u (replay: DHP_SEED=%u)\n", seed, seed);
+	fflush(stdout);
+	srand(seed);
 	snprintf(dir, sizeof(dir), "%s/dhp-crash-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir))
 		return 1;

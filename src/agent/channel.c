@@ -3,6 +3,8 @@
  * socket. Opened, written whole, closed; main.c reopens it. */
 #include "agent/agent.h"
 
+#include "common/fd.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -93,7 +95,7 @@ int channel_send(struct agent *a, const struct dhp_proto_msg *msg)
 {
 	char buf[DHP_PROTO_LINE_MAX + 1];
 	struct dhp_error err = { 0 };
-	size_t len, off = 0;
+	size_t len;
 	int r;
 
 	if (a->chan_fd < 0 || a->chan_broken)
@@ -104,18 +106,11 @@ int channel_send(struct agent *a, const struct dhp_proto_msg *msg)
 		agent_log("cannot encode a %s: %s", dhp_proto_type_name(msg->type), err.message);
 		return r;
 	}
-	while (off < len) {
-		ssize_t n = write(a->chan_fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			agent_log("cannot write to dhpd: %s", strerror(-r));
-			a->chan_broken = true;
-			return r;
-		}
-		off += (size_t)n;
+	r = dhp_fd_write_full(a->chan_fd, buf, len);
+	if (r < 0) {
+		agent_log("cannot write to dhpd: %s", strerror(-r));
+		a->chan_broken = true;
+		return r;
 	}
 	return 0;
 }

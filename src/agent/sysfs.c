@@ -3,6 +3,8 @@
  * it, so tests run the real program against a fake tree. */
 #include "agent/agent.h"
 
+#include "common/fd.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,11 +25,9 @@ int sysfs_read(const struct agent *a, const char *path, char *buf, size_t size)
 	if (fd < 0)
 		return -errno;
 	/* sysfs files are one page at most and come in one read. */
-	do {
-		n = read(fd, buf, size - 1);
-	} while (n < 0 && errno == EINTR);
+	n = dhp_fd_read(fd, buf, size - 1);
 	if (n < 0)
-		r = -errno;
+		r = (int)n;
 	else
 		buf[n] = '\0';
 	close(fd);
@@ -41,7 +41,7 @@ int sysfs_write(const struct agent *a, const char *path, const char *value)
 {
 	size_t len = strlen(value);
 	ssize_t n;
-	int fd, r = 0;
+	int fd, c, r = 0;
 
 	/* O_TRUNC as a shell's ">" does: sysfs ignores it, a fake tree needs it. */
 	fd = openat(a->sysfs_fd, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -49,16 +49,13 @@ int sysfs_write(const struct agent *a, const char *path, const char *value)
 		return -errno;
 	/* One write: a sysfs store sees the value whole, and its error (EBUSY
 	 * when memory cannot be migrated) comes back here. */
-	do {
-		n = write(fd, value, len);
-	} while (n < 0 && errno == EINTR);
+	n = dhp_fd_write(fd, value, len);
 	if (n < 0)
-		r = -errno;
+		r = (int)n;
 	else if ((size_t)n != len)
 		r = -EIO;
-	if (close(fd) < 0 && !r && errno != EINTR)
-		r = -errno;
-	return r;
+	c = dhp_fd_close(fd);
+	return r ? r : c;
 }
 
 /*

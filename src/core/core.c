@@ -113,9 +113,47 @@ static void forget_request(struct dhp_core *core, const struct dhp_op *op)
 		dhp_server_remove_partition(core->server, op->partition);
 }
 
+/*
+ * Journal a request in a transaction of its own and commit it durably:
+ * the first of an operation's two synchronous commits, after which it is
+ * acknowledged (DESIGN.md invariant 5). Every write is checked; on any
+ * failure the transaction is rolled back, so nothing of the request is in
+ * the file, and the store is marked failed (core_commit).
+ */
+static int journal_request(struct dhp_core *core, const struct dhp_op *op,
+			   struct dhp_error *err)
+{
+	size_t n_unpublished = core->n_unpublished;
+	int r;
+
+	r = dhp_store_put_counters(core->store, &core->counters, err);
+	if (!r)
+		r = dhp_store_put_op(core->store, core->server, op, err);
+	if (!r)
+		r = core_event(core, DHP_EVENT_OP_STATE, op->id, op->partition, NULL,
+			       "operation %llu %s: queued (%s%s)", (unsigned long long)op->id,
+			       dhp_op_kind_name(op->kind),
+			       op->partition_name[0] ? op->partition_name : "-",
+			       op->staged ? ", on restart" : "");
+	if (r < 0) {
+		/* core_event remembered its own failure; the puts did not. */
+		if (!core->store_error) {
+			core->store_error = r;
+			core->store_failure = *err;
+		}
+		dhp_error_set(err, r, "%s", core->store_failure.message);
+		dhp_store_rollback(core->store);
+		core->n_unpublished = n_unpublished;	/* this request's event */
+		return r;
+	}
+	return core_commit(core, true, err);
+}
+
 int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
 		    uint64_t *ret_op_id, struct dhp_error *err)
 {
+	struct dhp_store_counters counters = core->counters;
+	struct dhp_error e = { 0 };
 	struct core_op *cop;
 	struct dhp_op op;
 	int r;
@@ -124,9 +162,21 @@ int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
 		return dhp_error_set(err, -EINVAL, "no request");
 	if (!core->recovered)
 		return dhp_error_set(err, -EAGAIN, "dhp is still recovering; retry shortly");
-	if (core->store_error)
-		return dhp_error_set(err, -EIO, "the state store failed (%s); changes are refused",
-				     dhp_error_name(core->store_error));
+	if (core->store_error) {
+		r = dhp_error_set(err, -EIO, "the state store failed, changes are refused: %s",
+				  core->store_failure.message);
+		dhp_error_resolve(err, "check the disk of dhpd's state directory, then restart dhpd");
+		return r;
+	}
+	/*
+	 * Writes of running operations not committed yet (a phase under way
+	 * wrote its start) are committed first, plainly: the request then
+	 * has a transaction of its own, and its failure rolls back nothing
+	 * but the request. No fsync: the request's durable commit covers it.
+	 */
+	r = core_commit(core, false, &e);
+	if (r < 0)
+		goto journal_failed;
 	r = core_validate(core, req, &op, err);
 	if (r < 0)
 		return r;
@@ -136,33 +186,40 @@ int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
 	if (op.kind == DHP_OP_CREATE) {
 		core->counters.next_partition_id++;
 		if (!dhp_server_add_partition(core->server, op.partition, op.partition_name,
-					      op.profile))
+					      op.profile)) {
+			core->counters = counters;
 			return dhp_error_set(err, -ENOMEM, "out of memory");
+		}
 	}
 	core_hold(core, &op, op.id);
 	cop = core_op_new(core, &op);
 	if (!cop) {
 		forget_request(core, &op);
+		core->counters = counters;
 		return dhp_error_set(err, -ENOMEM, "out of memory");
 	}
-	dhp_store_put_counters(core->store, &core->counters, NULL);
-	dhp_store_put_op(core->store, core->server, &op, NULL);
-	core_event(core, DHP_EVENT_OP_STATE, op.id, op.partition, NULL,
-		   "operation %llu %s: queued (%s%s)", (unsigned long long)op.id,
-		   dhp_op_kind_name(op.kind), op.partition_name[0] ? op.partition_name : "-",
-		   op.staged ? ", on restart" : "");
-	/* Acknowledged only once durable: the first of two synchronous commits. */
-	r = core_commit(core, true, err);
-	if (r < 0) {
-		core->ops = cop->next;	/* core_op_new put it first */
-		core_op_free(cop);
-		forget_request(core, &op);
-		return r;
-	}
+	r = journal_request(core, &op, &e);
+	if (r < 0)
+		goto free_op;
 	core_op_start(cop);
 	if (ret_op_id)
 		*ret_op_id = op.id;
 	return 0;
+
+free_op:
+	core->ops = cop->next;	/* core_op_new put it first */
+	core_op_free(cop);
+	forget_request(core, &op);
+	core->counters = counters;
+journal_failed:
+	/* Whatever the store said (a constraint, a busy file), for the
+	 * client this is the store failing: -EIO (docs/errors.md). */
+	r = dhp_error_set(err, r == -ENOMEM ? -ENOMEM : -EIO,
+			  "the request could not be journaled, so it was not accepted: %s",
+			  e.message[0] ? e.message : dhp_error_name(r));
+	dhp_error_resolve(err, "nothing was changed; the state store refuses further changes: "
+			  "check the disk of dhpd's state directory, then restart dhpd");
+	return r;
 }
 
 const struct dhp_op *dhp_core_active_op(struct dhp_core *core, uint64_t id)

@@ -84,7 +84,8 @@ struct dhp_core {
 	size_t n_unpublished, cap_unpublished;
 	uint64_t next_token;
 	bool recovered;
-	int store_error;		/* a failed commit: refuse further work */
+	int store_error;		/* a failed write or commit: refuse further work */
+	struct dhp_error store_failure;	/* its detail */
 
 	/* Recovery in progress. */
 	struct dhp_backend_view view;
@@ -99,12 +100,15 @@ static inline struct dhp_partition *core_op_partition(struct core_op *cop)
 }
 
 /* journal.c: events, writes, commits. A failed write is remembered in
- * core->store_error and refuses further requests. */
+ * core->store_error: further requests are refused and nothing more is
+ * committed (core_commit). */
 uint64_t core_wall_ms(void);
+/* Append an event (published after its commit); the store's result. */
 __attribute__((format(printf, 6, 7)))
-void core_event(struct dhp_core *core, enum dhp_event_kind kind, uint64_t op,
-		uint32_t partition, const struct dhp_unit *unit, const char *fmt, ...);
-/* Commit (durably or not), then publish the committed events. */
+int core_event(struct dhp_core *core, enum dhp_event_kind kind, uint64_t op,
+	       uint32_t partition, const struct dhp_unit *unit, const char *fmt, ...);
+/* Commit (durably or not), then publish the committed events; after a
+ * store failure, roll back instead and fail. */
 int core_commit(struct dhp_core *core, bool durable, struct dhp_error *err);
 void core_put_unit(struct dhp_core *core, const struct dhp_unit *unit);
 void core_put_op(struct dhp_core *core, const struct dhp_op *op);

@@ -25,36 +25,47 @@ uint64_t core_wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void note_store_error(struct dhp_core *core, int r)
+/* Remember the first failure of the store, with its detail. */
+static void note_store_error(struct dhp_core *core, int r, const struct dhp_error *e)
 {
-	if (r < 0 && !core->store_error)
-		core->store_error = r;
+	if (r >= 0 || core->store_error)
+		return;
+	core->store_error = r;
+	core->store_failure = *e;
+	if (!e->code)
+		dhp_error_set(&core->store_failure, r, "%s", dhp_error_name(r));
 }
 
-void core_event(struct dhp_core *core, enum dhp_event_kind kind, uint64_t op,
-		uint32_t partition, const struct dhp_unit *unit, const char *fmt, ...)
+int core_event(struct dhp_core *core, enum dhp_event_kind kind, uint64_t op,
+	       uint32_t partition, const struct dhp_unit *unit, const char *fmt, ...)
 {
 	struct dhp_event ev = {
 		.time_ms = core_wall_ms(), .kind = kind, .op = op, .partition = partition,
 	};
+	struct dhp_error e = { 0 };
 	va_list ap;
+	int r;
 
 	if (unit)
 		snprintf(ev.unit, sizeof(ev.unit), "%s", unit->id);
 	va_start(ap, fmt);
 	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
 	va_end(ap);
-	note_store_error(core, dhp_store_append_event(core->store, &ev, NULL));
+	r = dhp_store_append_event(core->store, &ev, &e);
+	note_store_error(core, r, &e);
+	if (r < 0)
+		return r;	/* never journaled: never published either */
 	if (core->n_unpublished == core->cap_unpublished) {
 		size_t cap = core->cap_unpublished ? 2 * core->cap_unpublished : 32;
 		struct dhp_event *v = realloc(core->unpublished, cap * sizeof(*v));
 
 		if (!v)
-			return;	/* journaled all the same; only the live feed misses it */
+			return 0;	/* journaled all the same; only the live feed misses it */
 		core->unpublished = v;
 		core->cap_unpublished = cap;
 	}
 	core->unpublished[core->n_unpublished++] = ev;
+	return 0;
 }
 
 static void publish(struct dhp_core *core)
@@ -72,37 +83,69 @@ static void publish(struct dhp_core *core)
 	}
 }
 
+/*
+ * After a failed write or commit the journal is frozen at its last good
+ * commit: what follows is rolled back, never committed, and its events
+ * never published. Committing later transactions would journal a state
+ * that lacks the failed writes (a phase recorded as done whose unit
+ * changes are missing), which start-up recovery could not tell apart from
+ * the truth; from the last good commit, it drives every operation to an
+ * end as after a crash. Requests are refused meanwhile (dhp_core_submit).
+ */
 int core_commit(struct dhp_core *core, bool durable, struct dhp_error *err)
 {
-	int r = dhp_store_commit(core->store, durable, err);
+	struct dhp_error e = { 0 };
+	int r;
 
-	note_store_error(core, r);
-	if (!r)
+	if (core->store_error) {
+		dhp_store_rollback(core->store);
+		core->n_unpublished = 0;
+		return dhp_error_set(err, core->store_error,
+				     "the state store failed earlier, nothing more is journaled: %s",
+				     core->store_failure.message);
+	}
+	r = dhp_store_commit(core->store, durable, &e);
+	note_store_error(core, r, &e);
+	if (!r) {
 		publish(core);
+		return 0;
+	}
+	core->n_unpublished = 0;	/* rolled back, or of unknown fate */
+	r = dhp_error_set(err, r, "%s", e.message);
+	if (e.resolution[0])
+		dhp_error_resolve(err, "%s", e.resolution);
 	return r;
 }
 
 void core_put_unit(struct dhp_core *core, const struct dhp_unit *unit)
 {
-	note_store_error(core, dhp_store_put_unit(core->store, unit, NULL));
+	struct dhp_error e = { 0 };
+
+	note_store_error(core, dhp_store_put_unit(core->store, unit, &e), &e);
 }
 
 void core_set_partition_state(struct dhp_core *core, struct dhp_partition *p,
 			      enum dhp_partition_state state, const char *why)
 {
+	struct dhp_error e = { 0 };
+	int r;
+
 	if (!p || p->state == state)
 		return;
 	p->state = state;
 	if (state != DHP_PARTITION_RUNNING)
 		p->os_ready = false;
-	note_store_error(core, dhp_store_put_partition(core->store, p, NULL));
+	r = dhp_store_put_partition(core->store, p, &e);
+	note_store_error(core, r, &e);
 	core_event(core, DHP_EVENT_PARTITION, 0, p->id, NULL, "partition %s %s%s%s", p->name,
 		   dhp_partition_state_name(state), why ? ": " : "", why ? why : "");
 }
 
 void core_put_op(struct dhp_core *core, const struct dhp_op *op)
 {
-	note_store_error(core, dhp_store_put_op(core->store, core->server, op, NULL));
+	struct dhp_error e = { 0 };
+
+	note_store_error(core, dhp_store_put_op(core->store, core->server, op, &e), &e);
 }
 
 /* The group commit: one durable commit for every operation that ended

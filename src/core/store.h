@@ -4,7 +4,9 @@
  * operations and events. The engine knows only these calls; src/store/
  * implements them on SQLite (docs/store.md has the schema).
  *
- * Writes are buffered in one open transaction until dhp_store_commit().
+ * Writes are buffered in one open transaction until dhp_store_commit();
+ * every write returns 0 or a negative errno, and a commit after a failed
+ * write fails (dhp_store_commit).
  * A durable commit survives a power loss (fsync); a plain commit survives a
  * crash of the process. The engine makes a durable commit when it
  * acknowledges a request and when an operation ends: at most two
@@ -62,7 +64,19 @@ int dhp_store_put_op(struct dhp_store *store, const struct dhp_server *server,
 int dhp_store_append_event(struct dhp_store *store, struct dhp_event *ev,
 			   struct dhp_error *err);
 
+/*
+ * Commit the open transaction. A transaction is all its writes or none:
+ * once a write of it failed, the store refuses its later writes with the
+ * same error, and the commit rolls it back and returns that first failure
+ * (so a caller that dropped a write's result cannot commit without it).
+ * -EIO after the commit itself when a durable commit's fsync failed: the
+ * writes are then in the file but their durability is unknown.
+ */
 int dhp_store_commit(struct dhp_store *store, bool durable, struct dhp_error *err);
+
+/* Drop the open transaction, if any, and the failure it remembers: none
+ * of its writes reaches the file. */
+void dhp_store_rollback(struct dhp_store *store);
 
 /* -ENOENT when there is no such operation. */
 int dhp_store_get_op(struct dhp_store *store, const struct dhp_server *server,

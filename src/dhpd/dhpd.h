@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dhpd: the daemon. Shared by its files: options.c (command line and
- * config file), state.c (state directory, lock, admin account), tls.c
+ * config file), state-dir.c (state directory, lock, admin account), tls.c
  * (the certificate), main.c (start-up, loop, shutdown). docs/dhpd.md is
  * its manual.
  */
@@ -63,7 +63,7 @@ void dhpd_log_error(const struct dhp_error *err);
 /* "DIR/NAME" into buf; -ENAMETOOLONG. */
 int dhpd_path(char *buf, size_t len, const char *dir, const char *name, struct dhp_error *err);
 
-/* state.c */
+/* state-dir.c */
 /* mkdir -p DIR (0700), and an exclusive lock on DIR/dhpd.lock: *ret_fd. */
 int dhpd_state_open(const char *dir, int *ret_fd, struct dhp_error *err);
 struct auth;
@@ -71,11 +71,6 @@ struct auth;
  * password of password_file or a generated one in DIR/admin-password. */
 int dhpd_state_admin(struct auth *auth, const char *dir, const char *password_file,
 		     struct dhp_error *err);
-/* Write len bytes to path atomically (temporary file, fsync, rename),
- * mode 0600. */
-int dhpd_write_file(const char *path, const void *data, size_t len, struct dhp_error *err);
-/* Read a whole small file (at most max bytes) as a string; caller frees. */
-int dhpd_read_file(const char *path, size_t max, char **ret_text, struct dhp_error *err);
 
 /* tls.c */
 /* DIR/tls/cert.pem and key.pem, made (self-signed) if missing. Caller

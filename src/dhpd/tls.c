@@ -12,6 +12,8 @@
  */
 #include "dhpd/dhpd.h"
 
+#include "common/fs.h"
+
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
@@ -113,9 +115,9 @@ static int make_material(const char *cert_path, const char *key_path, struct dhp
 		r = gnutls_failed(err, "signing", rc);
 		goto out;
 	}
-	r = dhpd_write_file(key_path, key_pem.data, key_pem.size, err);
+	r = dhp_write_file_atomic(key_path, key_pem.data, key_pem.size, 0600, err);
 	if (!r)
-		r = dhpd_write_file(cert_path, cert_pem.data, cert_pem.size, err);
+		r = dhp_write_file_atomic(cert_path, cert_pem.data, cert_pem.size, 0600, err);
 out:
 	gnutls_free(cert_pem.data);
 	if (key_pem.data)
@@ -146,9 +148,9 @@ int dhpd_tls_material(const char *dir, char **ret_cert, char **ret_key, struct d
 			return r;
 		dhpd_log("created a self-signed certificate in %s", cert_path);
 	}
-	r = dhpd_read_file(cert_path, PEM_MAX, &cert, err);
+	r = dhp_read_file(cert_path, PEM_MAX, &cert, NULL, err);
 	if (!r)
-		r = dhpd_read_file(key_path, PEM_MAX, &key, err);
+		r = dhp_read_file(key_path, PEM_MAX, &key, NULL, err);
 	if (r < 0) {
 		free(cert);
 		return r;

@@ -14,6 +14,8 @@
  */
 #include "libdhp/internal.h"
 
+#include "common/fd.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -254,8 +256,7 @@ static void timer_fired(struct dhp *dhp)
 {
 	uint64_t expirations;
 
-	while (read(dhp->timer_fd, &expirations, sizeof(expirations)) < 0 && errno == EINTR)
-		;
+	(void)dhp_fd_read(dhp->timer_fd, &expirations, sizeof(expirations));
 	if (dhp->agent_fd >= 0 || (dhp->flags & DHP_OPEN_NO_AGENT))
 		return;
 	if (libdhp_agent_connect(dhp) == 0)

@@ -6,17 +6,17 @@
  * agent protocol, the line reader, the uevent parser, the records of who
  * saw a start note) only.
  *
- *   handle.c    open, close, the descriptor, dispatch, the transport
- *   agent.c     the connection to dhp-agent: hello, requests, replies
- *   uevent.c    the fallback: kernel uevents over netlink
- *   chain.c     registrations and the callback chains (order, veto, undo),
- *               with the records of who saw a start (proto/records.h)
- *   change.c    a protocol unit -> struct dhp_change, with sysfs details
- *   sysfs.c     reading files under the sysfs root
- *   query.c     online processors, possible processors, memory size
- *   replay.c    DHP_REGISTER_ADD_EXISTING
- *   thread.c    the helper thread
- *   names.c     the public enums' names
+ *   handle.c      open, close, the descriptor, dispatch, the transport
+ *   agent-conn.c  the connection to dhp-agent: hello, requests, replies
+ *   uevent.c      the fallback: kernel uevents over netlink
+ *   chain.c       registrations and the callback chains (order, veto, undo),
+ *                 with the records of who saw a start (proto/records.h)
+ *   change.c      a protocol unit -> struct dhp_change, with sysfs details
+ *   sysfs.c       reading files under the sysfs root
+ *   query.c       online processors, possible processors, memory size
+ *   replay.c      DHP_REGISTER_ADD_EXISTING
+ *   thread.c      the helper thread
+ *   names.c       the public enums' names
  */
 #ifndef DHP_LIBDHP_INTERNAL_H
 #define DHP_LIBDHP_INTERNAL_H
@@ -126,7 +126,7 @@ void libdhp_timer_arm(struct dhp *dhp, unsigned ms);
 /* The dispatch proper; the lock is held. */
 int libdhp_dispatch_locked(struct dhp *dhp);
 
-/* ---- agent.c ---- */
+/* ---- agent-conn.c ---- */
 /* Connect and send our hello (no wait). 0, or the error of connect. */
 int libdhp_agent_connect(struct dhp *dhp);
 /* Wait up to ms for the agent's hello (dhp_open). */

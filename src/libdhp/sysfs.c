@@ -3,6 +3,8 @@
  * read goes to the kernel: nothing here is cached, so nothing goes stale. */
 #include "libdhp/internal.h"
 
+#include "common/fd.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,26 +24,6 @@ static int open_at_root(struct dhp *dhp, const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Read until EOF or size bytes; *ret_n is how many. */
-static int read_all(int fd, char *buf, size_t size, size_t *ret_n)
-{
-	size_t n = 0;
-
-	while (n < size) {
-		ssize_t r = read(fd, buf + n, size - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*ret_n = n;
-	return 0;
-}
-
 static void chomp(char *buf, size_t n)
 {
 	buf[n] = '\0';
@@ -51,27 +33,30 @@ static void chomp(char *buf, size_t n)
 
 int libdhp_sysfs_read(struct dhp *dhp, const char *path, char *buf, size_t size)
 {
-	size_t n = 0;
+	ssize_t n;
 	char extra;
-	int fd, r;
+	int fd, r = 0;
 
 	if (size < 2)
 		return -EINVAL;
 	if ((fd = open_at_root(dhp, path, O_RDONLY)) < 0)
 		return fd;
-	r = read_all(fd, buf, size - 1, &n);
+	n = dhp_fd_read_full(fd, buf, size - 1);
+	if (n < 0)
+		r = (int)n;
 	/* A full buffer: is there more? */
-	if (!r && n == size - 1) {
-		size_t more = 0;
+	if (!r && (size_t)n == size - 1) {
+		ssize_t more = dhp_fd_read_full(fd, &extra, 1);
 
-		r = read_all(fd, &extra, 1, &more);
-		if (!r && more)
+		if (more < 0)
+			r = (int)more;
+		else if (more)
 			r = -EFBIG;
 	}
 	close(fd);
 	if (r < 0)
 		return r;
-	chomp(buf, n);
+	chomp(buf, (size_t)n);
 	return 0;
 }
 
@@ -84,7 +69,7 @@ int libdhp_sysfs_read_alloc(struct dhp *dhp, const char *path, size_t max, char 
 	if ((fd = open_at_root(dhp, path, O_RDONLY)) < 0)
 		return fd;
 	for (;;) {
-		size_t got = 0;
+		ssize_t got;
 
 		if (!buf || n == cap - 1) {
 			if (buf && cap >= max) {
@@ -100,11 +85,13 @@ int libdhp_sysfs_read_alloc(struct dhp *dhp, const char *path, size_t max, char 
 			}
 			buf = bigger;
 		}
-		if ((r = read_all(fd, buf + n, cap - 1 - n, &got)) < 0)
+		if ((got = dhp_fd_read_full(fd, buf + n, cap - 1 - n)) < 0) {
+			r = (int)got;
 			break;
+		}
 		if (!got)
 			break;
-		n += got;
+		n += (size_t)got;
 	}
 	close(fd);
 	if (r < 0) {

@@ -7,6 +7,8 @@
  */
 #include "libdhp/internal.h"
 
+#include "common/fd.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -86,13 +88,11 @@ int dhp_stop_thread(struct dhp *dhp)
 	}
 	dhp->thread_stopping = true;
 	thread = dhp->thread;
-	while (write(dhp->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
+	(void)dhp_fd_write(dhp->stop_fd, &one, sizeof(one));
 	libdhp_unlock(dhp);
 	pthread_join(thread, NULL);
 	libdhp_lock(dhp);
-	while (read(dhp->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
+	(void)dhp_fd_read(dhp->stop_fd, &one, sizeof(one));	/* emptied for a next start */
 	dhp->thread_running = false;
 	dhp->thread_stopping = false;
 	libdhp_unlock(dhp);

@@ -12,10 +12,10 @@
 #include "model/topology.h"
 #include "model/topology-internal.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
+
+#include "common/fs.h"
 
 /* --- server, mode and socket lines ------------------------------------- */
 
@@ -217,43 +217,6 @@ int dhp_topology_parse(const char *text, const char *name,
 
 /* --- files -------------------------------------------------------------- */
 
-/* Reads at most TOPO_FILE_MAX + 1 bytes, so that a file over the limit is
- * seen without reading all of it. -EFBIG when over, -errno on error. */
-static int read_capped(int fd, char **ret_buf, size_t *ret_len)
-{
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *grown;
-	ssize_t n;
-
-	do {
-		if (len == cap) {
-			cap = cap ? 2 * cap : 64 * 1024;
-			if (cap > TOPO_FILE_MAX + 1)
-				cap = TOPO_FILE_MAX + 1;
-			if (!(grown = realloc(buf, cap))) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = grown;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -errno;
-		}
-		len += (size_t)n;
-	} while (n > 0 && len <= TOPO_FILE_MAX);
-	if (len > TOPO_FILE_MAX) {
-		free(buf);
-		return -EFBIG;
-	}
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
-}
-
 static int file_error(struct dhp_error *err, const char *path, int code)
 {
 	char text[128];
@@ -269,15 +232,13 @@ int dhp_topology_load(const char *path, struct dhp_server **ret_server,
 {
 	char *text = NULL;
 	size_t len = 0;
-	int fd, r;
+	int r;
 
 	if (!path || !ret_server)
 		return dhp_error_set(err, -EINVAL, "no topology path");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return file_error(err, path, -errno);
-	r = read_capped(fd, &text, &len);
-	close(fd);
+	/* Not read past TOPO_FILE_MAX + 1 bytes: a file over the limit is
+	 * seen without reading all of it. */
+	r = dhp_read_file(path, TOPO_FILE_MAX, &text, &len, NULL);
 	if (r)
 		return file_error(err, path, r);
 	r = parse_text(text, len, path, ret_server, err);

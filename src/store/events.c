@@ -9,8 +9,8 @@
 
 #include <stdlib.h>
 
-int dhp_store_append_event(struct dhp_store *store, struct dhp_event *ev,
-			   struct dhp_error *err)
+static int write_event(struct dhp_store *store, struct dhp_event *ev,
+		       struct dhp_error *err)
 {
 	STORE_STMT(st);
 	int r;
@@ -37,6 +37,15 @@ int dhp_store_append_event(struct dhp_store *store, struct dhp_event *ev,
 	ev->seq = (uint64_t)sqlite3_last_insert_rowid(store->db);
 	store->last_event = ev->seq;
 	return 0;
+}
+
+int dhp_store_append_event(struct dhp_store *store, struct dhp_event *ev,
+			   struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r = store_write_check(store, err);
+
+	return r ? r : store_write_end(store, write_event(store, ev, &e), &e, err);
 }
 
 static int event_from_row(sqlite3_stmt *st, struct dhp_event *ev, struct dhp_error *err)

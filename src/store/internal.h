@@ -36,6 +36,10 @@ struct dhp_store {
 	bool in_tx;		/* BEGIN IMMEDIATE done, COMMIT pending */
 	bool unsynced;		/* a plain commit since the last fsync of the WAL */
 	uint64_t last_event;	/* highest event seq handed out */
+	/* The first write of the open transaction that failed (code 0: none).
+	 * Later writes are refused and the commit fails and rolls back: a
+	 * transaction is all of its writes or nothing (docs/store.md). */
+	struct dhp_error tx_error;
 };
 
 /*
@@ -74,6 +78,17 @@ int store_exec(struct dhp_store *store, const char *sql, const char *what,
 
 /* Open the write transaction if none is open: every put calls this first. */
 int store_write_begin(struct dhp_store *store, struct dhp_error *err);
+
+/*
+ * Every public write (put, delete, append) is wrapped by these two:
+ * store_write_check() refuses a write to a transaction that already had a
+ * failed one; store_write_end() takes the write's result r and detail e,
+ * remembers the first failure in store->tx_error, copies e to err and
+ * returns r.
+ */
+int store_write_check(struct dhp_store *store, struct dhp_error *err);
+int store_write_end(struct dhp_store *store, int r, const struct dhp_error *e,
+		    struct dhp_error *err);
 
 /* Bring the schema to the current version (schema.c). */
 int store_migrate(struct dhp_store *store, const char *path, struct dhp_error *err);

@@ -45,8 +45,8 @@ static void units_text(const struct dhp_server *server, const struct dhp_op *op,
 					server->units[op->units[i]].id);
 }
 
-int dhp_store_put_op(struct dhp_store *store, const struct dhp_server *server,
-		     const struct dhp_op *op, struct dhp_error *err)
+static int write_op(struct dhp_store *store, const struct dhp_server *server,
+		    const struct dhp_op *op, struct dhp_error *err)
 {
 	char units[OP_UNITS_TEXT_MAX];
 	STORE_STMT(st);
@@ -83,6 +83,15 @@ int dhp_store_put_op(struct dhp_store *store, const struct dhp_server *server,
 	sqlite3_bind_int64(st, 15, (int64_t)op->created_ms);
 	sqlite3_bind_int64(st, 16, (int64_t)op->ended_ms);
 	return store_step_done(store, st, "save operation", err);
+}
+
+int dhp_store_put_op(struct dhp_store *store, const struct dhp_server *server,
+		     const struct dhp_op *op, struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r = store_write_check(store, err);
+
+	return r ? r : store_write_end(store, write_op(store, server, op, &e), &e, err);
 }
 
 /* dhp_server_unit() only reads the server, though it is not declared so. */

@@ -83,6 +83,46 @@ int store_write_begin(struct dhp_store *store, struct dhp_error *err)
 	return r;
 }
 
+static int copy_error(struct dhp_error *err, const struct dhp_error *e)
+{
+	int r = dhp_error_set(err, e->code, "%s", e->message);
+
+	if (e->resolution[0])
+		dhp_error_resolve(err, "%s", e->resolution);
+	return r;
+}
+
+/*
+ * Defence in depth for "acknowledged only once journaled": a caller that
+ * drops a write's result must not get a commit that succeeds without that
+ * write. A failed statement may also have rolled the transaction back
+ * already (see store_sync_tx_state), and the next write would open a new
+ * one: committing that would journal half of what the caller meant.
+ */
+int store_write_check(struct dhp_store *store, struct dhp_error *err)
+{
+	if (!store->tx_error.code)
+		return 0;
+	return dhp_error_set(err, store->tx_error.code,
+			     "store: a write of this transaction failed already (%s)",
+			     store->tx_error.message);
+}
+
+int store_write_end(struct dhp_store *store, int r, const struct dhp_error *e,
+		    struct dhp_error *err)
+{
+	if (!r)
+		return 0;
+	if (!store->tx_error.code) {
+		store->tx_error = *e;
+		if (!store->tx_error.code)	/* a write that gave no detail */
+			dhp_error_set(&store->tx_error, r, "%s", dhp_error_name(r));
+	}
+	if (e->code)
+		return copy_error(err, e);
+	return dhp_error_set(err, r, "store: write failed: %s", dhp_error_name(r));
+}
+
 /*
  * The durability rule (docs/store.md). Every transaction commits with
  * synchronous=NORMAL: the WAL is written, not fsynced, which survives a
@@ -122,16 +162,39 @@ static int store_sync_wal(struct dhp_store *store, struct dhp_error *err)
 
 void store_rollback(struct dhp_store *store)
 {
-	if (sqlite3_get_autocommit(store->db))
+	dhp_error_clear(&store->tx_error);
+	if (sqlite3_get_autocommit(store->db)) {
+		/* SQLite may have rolled back on its own (an I/O error). */
+		if (store->in_tx)
+			store_tx_lost(store);
 		return;
+	}
 	sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 	store_tx_lost(store);
+}
+
+void dhp_store_rollback(struct dhp_store *store)
+{
+	if (store)
+		store_rollback(store);
 }
 
 int dhp_store_commit(struct dhp_store *store, bool durable, struct dhp_error *err)
 {
 	int r;
 
+	/* A transaction with a failed write is not committed, in part or at
+	 * all: it is rolled back, and the first failure is the answer. */
+	if (store->tx_error.code) {
+		r = dhp_error_set(err, store->tx_error.code,
+				  "store: commit refused, a write of the transaction failed: %s",
+				  store->tx_error.message);
+		dhp_error_resolve(err, "nothing of the transaction was written%s%s",
+				  store->tx_error.resolution[0] ? "; " : "",
+				  store->tx_error.resolution);
+		store_rollback(store);
+		return r;
+	}
 	if (store->in_tx) {
 		r = store_run(store, STMT_COMMIT, "COMMIT", "commit", err);
 		if (r)

@@ -2,15 +2,12 @@
 /*
  * dhp-sim's demo: a scripted scenario on the demo server that shows every
  * kind of online change, a refusal, a staged change and a rollback. Each
- * step says what it expects; the demo stops at the first surprise. Part of
- * dhp-sim.c (see dhp-sim.h).
+ * step says what it expects; the demo stops at the first surprise.
  */
-#ifndef DHP_TOOLS_DHP_SIM_DEMO_H
-#define DHP_TOOLS_DHP_SIM_DEMO_H
+#include "dhp-sim/dhp-sim.h"
 
+#include <errno.h>
 #include <stdio.h>
-
-#include "dhp-sim.h"
 
 enum demo_expect {
 	DEMO_COMPLETED,
@@ -187,7 +184,7 @@ static void demo_outro(struct sim *s, struct demo_tally *tally, uint64_t start)
 	       s->opt.state_dir, s->opt.state_dir);
 }
 
-static int demo_run(struct sim *s)
+int demo_run(struct sim *s)
 {
 	uint64_t start = dhp_loop_now(s->loop);
 	struct demo_tally tally = { 0 };
@@ -210,5 +207,3 @@ static int demo_run(struct sim *s)
 	demo_outro(s, &tally, start);
 	return SIM_EXIT_OK;
 }
-
-#endif

@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dhp-sim's listings: units, partitions, operations and events, as tables
- * on stdout. Part of dhp-sim.c (see dhp-sim.h).
+ * on stdout.
  */
-#ifndef DHP_TOOLS_DHP_SIM_SHOW_H
-#define DHP_TOOLS_DHP_SIM_SHOW_H
+#include "dhp-sim/dhp-sim.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "dhp-sim.h"
 
 #define SHOW_PAGE 256
 
@@ -48,7 +45,7 @@ static void unit_size(const struct dhp_unit *u, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-static void show_units(struct sim *s, bool free_only)
+void show_units(struct sim *s, bool free_only)
 {
 	int wid = 4, wmodel = 5, wpart = 9;
 	unsigned shown = 0;
@@ -115,7 +112,7 @@ static int partition_name_width(struct sim *s)
 	return w;
 }
 
-static void show_partitions(struct sim *s)
+void show_partitions(struct sim *s)
 {
 	int w = partition_name_width(s);
 	char staged[32];
@@ -140,7 +137,7 @@ static void show_partitions(struct sim *s)
 }
 
 /* Every partition with its units, for the end of the demo. */
-static void show_summary(struct sim *s)
+void show_summary(struct sim *s)
 {
 	int w = partition_name_width(s);
 
@@ -211,7 +208,7 @@ static void print_op(struct sim *s, const struct dhp_op *op, size_t index, void 
 }
 
 /* The last `last` operations (0: all). */
-static int show_ops(struct sim *s, size_t last)
+int show_ops(struct sim *s, size_t last)
 {
 	size_t n = 0, skip;
 	int rc = for_each_op(s, count_op, &n);
@@ -253,7 +250,7 @@ static void print_event(const struct dhp_event *ev)
 }
 
 /* The last `last` events (0: all). */
-static int show_events(struct sim *s, size_t last)
+int show_events(struct sim *s, size_t last)
 {
 	struct dhp_error err = { 0 };
 	uint64_t top = dhp_store_last_event(s->store);
@@ -283,5 +280,3 @@ static int show_events(struct sim *s, size_t last)
 		printf("no events\n");
 	return SIM_EXIT_OK;
 }
-
-#endif

@@ -2,7 +2,7 @@
 /*
  * The state directory: made 0700, locked while dhpd runs (two daemons
  * driving the same hardware from two copies of the model would break every
- * invariant), small files written atomically, and the first account.
+ * invariant), and the first account.
  */
 #include "dhpd/dhpd.h"
 
@@ -75,46 +75,6 @@ int dhpd_state_open(const char *dir, int *ret_fd, struct dhp_error *err)
 	return 0;
 }
 
-int dhpd_write_file(const char *path, const void *data, size_t len, struct dhp_error *err)
-{
-	char tmp[DHPD_PATH_MAX];
-	int fd, r, n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return dhp_error_set(err, -ENAMETOOLONG, "path %s is too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return dhp_error_set(err, -errno, "cannot create %s: %s", tmp, strerror(errno));
-	r = write(fd, data, len) == (ssize_t)len && !fsync(fd) ? 0 : -EIO;
-	if (close(fd) < 0 || r < 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return dhp_error_set(err, -EIO, "cannot write %s", path);
-	}
-	return 0;
-}
-
-int dhpd_read_file(const char *path, size_t max, char **ret_text, struct dhp_error *err)
-{
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return dhp_error_set(err, -errno, "cannot read %s: %s", path, strerror(errno));
-	buf = malloc(max + 1);
-	n = buf ? fread(buf, 1, max + 1, f) : 0;
-	fclose(f);
-	if (!buf)
-		return dhp_error_set(err, -ENOMEM, "out of memory");
-	if (n > max) {
-		free(buf);
-		return dhp_error_set(err, -EFBIG, "%s is larger than %zu bytes", path, max);
-	}
-	buf[n] = '\0';
-	*ret_text = buf;
-	return 0;
-}
-
 /* Letters and digits, from the kernel's random source (via GnuTLS). */
 static int generate_password(char *buf, size_t len, struct dhp_error *err)
 {
@@ -139,7 +99,7 @@ static int admin_password(const char *dir, const char *file, char *buf, size_t l
 	int r;
 
 	if (file && *file) {
-		r = dhpd_read_file(file, 4096, &text, err);
+		r = dhp_read_file(file, 4096, &text, NULL, err);
 		if (r < 0)
 			return r;
 		text[strcspn(text, "\r\n")] = '\0';
@@ -152,7 +112,7 @@ static int admin_password(const char *dir, const char *file, char *buf, size_t l
 	if (!r)
 		r = dhpd_path(path, sizeof(path), dir, "admin-password", err);
 	if (!r)
-		r = dhpd_write_file(path, buf, strlen(buf), err);
+		r = dhp_write_file_atomic(path, buf, strlen(buf), 0600, err);
 	buf[strcspn(buf, "\n")] = '\0';
 	if (!r)
 		dhpd_log("created account \"%s\"; its password is in %s", ADMIN_USER, path);

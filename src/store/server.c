@@ -60,8 +60,8 @@ static int get_meta(struct dhp_store *store, const char *key, char *buf, size_t 
 	return 0;
 }
 
-int dhp_store_put_unit(struct dhp_store *store, const struct dhp_unit *unit,
-		       struct dhp_error *err)
+static int write_unit(struct dhp_store *store, const struct dhp_unit *unit,
+		      struct dhp_error *err)
 {
 	STORE_STMT(st);
 	int r;
@@ -91,8 +91,17 @@ int dhp_store_put_unit(struct dhp_store *store, const struct dhp_unit *unit,
 	return store_step_done(store, st, "save unit", err);
 }
 
-int dhp_store_put_partition(struct dhp_store *store, const struct dhp_partition *partition,
-			    struct dhp_error *err)
+int dhp_store_put_unit(struct dhp_store *store, const struct dhp_unit *unit,
+		       struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r = store_write_check(store, err);
+
+	return r ? r : store_write_end(store, write_unit(store, unit, &e), &e, err);
+}
+
+static int write_partition(struct dhp_store *store, const struct dhp_partition *partition,
+			   struct dhp_error *err)
 {
 	STORE_STMT(st);
 	int r;
@@ -118,8 +127,17 @@ int dhp_store_put_partition(struct dhp_store *store, const struct dhp_partition 
 	return store_step_done(store, st, "save partition", err);
 }
 
+int dhp_store_put_partition(struct dhp_store *store, const struct dhp_partition *partition,
+			    struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r = store_write_check(store, err);
+
+	return r ? r : store_write_end(store, write_partition(store, partition, &e), &e, err);
+}
+
 /* Deleting a partition the store does not have is not an error. */
-int dhp_store_delete_partition(struct dhp_store *store, uint32_t id, struct dhp_error *err)
+static int write_delete_partition(struct dhp_store *store, uint32_t id, struct dhp_error *err)
 {
 	STORE_STMT(st);
 	int r;
@@ -134,8 +152,16 @@ int dhp_store_delete_partition(struct dhp_store *store, uint32_t id, struct dhp_
 	return store_step_done(store, st, "delete partition", err);
 }
 
-int dhp_store_put_counters(struct dhp_store *store, const struct dhp_store_counters *counters,
-			   struct dhp_error *err)
+int dhp_store_delete_partition(struct dhp_store *store, uint32_t id, struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r = store_write_check(store, err);
+
+	return r ? r : store_write_end(store, write_delete_partition(store, id, &e), &e, err);
+}
+
+static int write_counters(struct dhp_store *store, const struct dhp_store_counters *counters,
+			  struct dhp_error *err)
 {
 	int r;
 
@@ -144,6 +170,15 @@ int dhp_store_put_counters(struct dhp_store *store, const struct dhp_store_count
 		return dhp_error_set(err, -EINVAL, "invalid counters");
 	r = put_meta(store, META_NEXT_PARTITION, NULL, counters->next_partition_id, err);
 	return r ? r : put_meta(store, META_NEXT_OP, NULL, (int64_t)counters->next_op_id, err);
+}
+
+int dhp_store_put_counters(struct dhp_store *store, const struct dhp_store_counters *counters,
+			   struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r = store_write_check(store, err);
+
+	return r ? r : store_write_end(store, write_counters(store, counters, &e), &e, err);
 }
 
 /* A new store: bind it to this server and write every unit's state. */
