@@ -45,8 +45,8 @@ LIB      := $(BUILD)/libdhpcore.a
 PROG_SRCS := $(wildcard src/tools/*.c)
 PROGS     := $(PROG_SRCS:src/tools/%.c=$(BUILD)/%)
 
-# The Redfish service (src/api) and the two programs built on it.
-API_SRCS  := $(wildcard src/api/*.c src/api/resources/*.c)
+# The Redfish service (src/http, src/auth, src/redfish) and the two programs built on it.
+API_SRCS  := $(wildcard src/http/*.c src/auth/*.c src/redfish/*.c src/redfish/resources/*.c)
 API_OBJS  := $(API_SRCS:%.c=$(BUILD)/%.o)
 API_LIB   := $(BUILD)/libdhpapi.a
 DHPD_SRCS := $(wildcard src/dhpd/*.c)

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/api.h"
+#include "redfish/redfish.h"
 #include "common/error.h"
 
 #define DHPD_VERSION "0.1.0"

@@ -27,7 +27,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "api/http.h"
+#include "http/http.h"
 #include "backend/qemu/qemu.h"
 #include "backend/sim/sim.h"
 #include "dhpd/uvloop.h"
