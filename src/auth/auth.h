@@ -11,8 +11,8 @@
  * Times are passed in (seconds of a monotonic clock) so tests control them.
  * docs/auth.md describes the file, the roles and the rules.
  */
-#ifndef DHP_API_AUTH_H
-#define DHP_API_AUTH_H
+#ifndef DHP_AUTH_AUTH_H
+#define DHP_AUTH_AUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>

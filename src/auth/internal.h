@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to the implementation of api/auth.h, which is split by job:
+ * Private to src/auth, the implementation of auth/auth.h, which is split by job:
  *
  *   auth.c           roles and privileges, the service's life
- *   auth-account.c   names, lookups and the account changes (each one
+ *   account.c        names, lookups and the account changes (each one
  *                    written to the file before it is adopted in memory)
- *   auth-file.c      the accounts file: reading and checking it, writing
+ *   file.c           the accounts file: reading and checking it, writing
  *                    it atomically
- *   auth-password.c  hashing, random bytes, constant-time comparison,
+ *   password.c       hashing, random bytes, constant-time comparison,
  *                    checking a password and the lockout
- *   auth-session.c   sessions: tokens, idle expiry, the limit
+ *   session.c        sessions: tokens, idle expiry, the limit
  *
  * docs/auth.md is the specification of the file and of the rules.
  */
-#ifndef DHP_API_AUTH_INTERNAL_H
-#define DHP_API_AUTH_INTERNAL_H
+#ifndef DHP_AUTH_INTERNAL_H
+#define DHP_AUTH_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,13 +63,13 @@ struct auth {
 	uint8_t dummy_hash[AUTH_HASH_LEN];
 };
 
-/* --- auth-account.c ----------------------------------------------------- */
+/* --- account.c ---------------------------------------------------------- */
 
 struct auth_account *auth_account_lookup(const struct auth *auth, const char *user);
 /* The name rule of auth.h. */
 bool auth_user_valid(const char *user);
 
-/* --- auth-file.c --------------------------------------------------------- */
+/* --- file.c -------------------------------------------------------------- */
 
 /*
  * Read and check the accounts file. -ENOENT when it does not exist (err
@@ -86,7 +86,7 @@ int auth_file_load(const char *path, struct auth_account **ret_accounts, size_t 
 int auth_file_save(const char *path, const char *tmp_path, const struct auth_account *accounts,
 		   size_t n, size_t skip, struct dhp_error *err);
 
-/* --- auth-password.c ----------------------------------------------------- */
+/* --- password.c ---------------------------------------------------------- */
 
 /* Random bytes for keys (tokens, salts): -EIO if the generator fails. */
 int auth_random(void *buf, size_t len, struct dhp_error *err);
@@ -102,7 +102,7 @@ bool auth_unhex(const char *text, uint8_t *bytes, size_t len);
 /* -EINVAL unless 8..127 bytes. */
 int auth_password_rule(const char *password, struct dhp_error *err);
 
-/* --- auth-session.c ------------------------------------------------------ */
+/* --- session.c ----------------------------------------------------------- */
 
 /* End every session of user. */
 void auth_sessions_end_user(struct auth *auth, const char *user);

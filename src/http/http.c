@@ -1,22 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The HTTP(S) server: libmicrohttpd (MHD) on dhpd's libuv loop.
+ * The HTTP(S) server: libmicrohttpd (MHD) on the dhp_loop.
  *
- * MHD runs in its external-event mode with its own epoll set: a uv_poll
- * watches MHD's epoll fd and a uv_timer is armed from MHD_get_timeout();
+ * MHD runs in its external-event mode with its own epoll set: the loop
+ * watches MHD's epoll fd and a timer is armed from MHD_get_timeout();
  * either calls MHD_run(), and what MHD_run() wrote to TLS connections goes
- * out when it returns (http-tls.c). No thread: handlers run on the loop.
+ * out when it returns (tls.c). No thread: handlers run on the loop.
  *
- * A request (http-request.c) goes: headers (limits, content type) → body
+ * A request (request.c) goes: headers (limits, content type) → body
  * (accumulated up to limits.max_body) → JSON (parsed, depth checked) →
- * routes.c (auth, privilege, handler) → a buffered JSON response, or a
- * stream (http-stream.c).
+ * the handler (or its refuse call) → a buffered response, or a stream
+ * (response.c, stream.c).
  *
  * Header limits: MHD keeps a request's headers in a per-connection memory
  * pool (MHD_OPTION_CONNECTION_MEMORY_LIMIT, here max_header + 32 KiB);
  * headers that do not fit are answered by MHD itself (431 in 0.9.75, with
- * MHD's own body, not a Redfish one). Below that, headers larger than
- * max_header in all get a Redfish 431 (http-request.c).
+ * MHD's own body, not the service's). Below that, headers larger than
+ * max_header in all are refused through the handler (request.c).
  */
 #include "http/internal.h"
 
@@ -31,15 +31,35 @@
 
 static void run_mhd(struct http_server *s);
 
-static void on_timer(uv_timer_t *t)
+static void on_timer(void *arg)
 {
-	run_mhd(t->data);
+	struct http_server *s = arg;
+
+	s->timer = NULL;
+	run_mhd(s);
 }
 
-static void on_poll(uv_poll_t *p, int status, int events)
+static void on_io(void *arg, unsigned events)
 {
-	(void)status, (void)events;
-	run_mhd(p->data);
+	(void)events;
+	run_mhd(arg);
+}
+
+/*
+ * MHD must run again within ms. A timer already armed to fire by then is
+ * kept (it runs MHD, which arms the next): MHD's timeout moves at every
+ * run, and re-arming a dhp_timer costs an allocation, where libuv's
+ * uv_timer_start() did not.
+ */
+static void arm(struct http_server *s, uint64_t ms)
+{
+	uint64_t due = dhp_loop_now(s->loop) + ms;
+
+	if (s->timer && s->timer_due <= due)
+		return;
+	dhp_timer_cancel(s->loop, s->timer);
+	s->timer = dhp_timer_add(s->loop, ms, on_timer, s);
+	s->timer_due = due;
 }
 
 /*
@@ -59,16 +79,18 @@ static void run_mhd(struct http_server *s)
 	s->closed_in_run = 0;
 	MHD_run(s->mhd);
 	http_tls_flush(s);
-	if (s->closed_in_run)
+	if (s->closed_in_run) {
 		http_kick(s);
-	else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
-		uv_timer_start(&s->timer, on_timer, ms, 0);
-	else
-		uv_timer_stop(&s->timer);
+	} else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES) {
+		arm(s, ms);
+	} else {
+		dhp_timer_cancel(s->loop, s->timer);
+		s->timer = NULL;
+	}
 }
 
 /* MHD_OPTION_NOTIFY_CONNECTION: counts closed connections for run_mhd(),
- * and gives TLS connections to http-tls.c. */
+ * and gives TLS connections to tls.c. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
@@ -82,7 +104,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 void http_kick(struct http_server *s)
 {
-	uv_timer_start(&s->timer, on_timer, 0, 0);
+	arm(s, 0);
 }
 
 /* ---- the server ---- */
@@ -110,7 +132,7 @@ static int parse_address(const struct http_config *cfg, struct sockaddr_storage 
 static struct MHD_Daemon *start_mhd(struct http_server *s, const struct http_config *cfg,
 				    const struct sockaddr_storage *ss)
 {
-	const struct api_limits *lim = api_get_limits(s->api);
+	const struct http_limits *lim = &s->limits;
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem opts[14];
 	unsigned n = 0;
@@ -142,35 +164,30 @@ static struct MHD_Daemon *start_mhd(struct http_server *s, const struct http_con
 				MHD_OPTION_END);
 }
 
-static void on_handle_closed(uv_handle_t *h)
-{
-	struct http_server *s = h->data;
-
-	if (!--s->open_handles)
-		free(s);
-}
-
-static int attach_loop(struct http_server *s, uv_loop_t *uv, struct dhp_error *err)
+static int attach_loop(struct http_server *s, struct dhp_error *err)
 {
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	int r;
 
 	if (!info)
 		return dhp_error_set(err, -ENOTSUP, "libmicrohttpd has no epoll fd");
-	uv_timer_init(uv, &s->timer);
-	s->timer.data = s;
-	s->open_handles++;
-	r = uv_poll_init(uv, &s->poll, info->epoll_fd);
-	if (r < 0)
-		return dhp_error_set(err, r, "cannot watch the HTTP server: %s", uv_strerror(r));
-	s->poll.data = s;
-	s->open_handles++;
-	uv_poll_start(&s->poll, UV_READABLE, on_poll);
+	s->io = dhp_io_add(s->loop, info->epoll_fd, DHP_IO_READ, on_io, s);
+	if (!s->io)
+		return dhp_error_set(err, -ENOMEM, "cannot watch the HTTP server: out of memory");
 	http_kick(s);
 	return 0;
 }
 
-int http_new(struct api *api, uv_loop_t *uv, const struct http_config *cfg,
+void http_limits_default(struct http_limits *limits)
+{
+	*limits = (struct http_limits){
+		.max_body = 64 * 1024,
+		.max_json_depth = 32,
+		.max_header = 16 * 1024,
+		.max_connections = 4096,
+	};
+}
+
+int http_new(struct dhp_loop *loop, const struct http_config *cfg,
 	     struct http_server **ret_server, struct dhp_error *err)
 {
 	struct sockaddr_storage ss;
@@ -186,8 +203,9 @@ int http_new(struct api *api, uv_loop_t *uv, const struct http_config *cfg,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return dhp_error_set(err, -ENOMEM, "out of memory");
-	s->api = api;
-	s->uv = uv;
+	s->loop = loop;
+	s->limits = cfg->limits;
+	s->handler = cfg->handler;
 	errno = 0;
 	s->mhd = start_mhd(s, cfg, &ss);
 	if (!s->mhd) {
@@ -198,7 +216,7 @@ int http_new(struct api *api, uv_loop_t *uv, const struct http_config *cfg,
 	}
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : cfg->port;
-	r = attach_loop(s, uv, err);
+	r = attach_loop(s, err);
 	if (r < 0) {
 		http_free(s);
 		return r;
@@ -224,8 +242,8 @@ unsigned http_end_streams(struct http_server *s)
 {
 	unsigned n = 0;
 
-	for (struct api_stream *st = s->streams; st; st = st->next, n++)
-		api_stream_close(st);
+	for (struct http_stream *st = s->streams; st; st = st->next, n++)
+		http_stream_close(st);
 	return n;
 }
 
@@ -240,11 +258,8 @@ void http_free(struct http_server *s)
 	http_tls_flush(s);
 	s->stopping = true;	/* closing connections write what they can, at once */
 	http_linger_stop(s);
-	if (s->poll.data)
-		uv_close((uv_handle_t *)&s->poll, on_handle_closed);	/* before MHD closes the fd */
+	dhp_io_cancel(s->loop, s->io);	/* before MHD closes the fd */
 	MHD_stop_daemon(s->mhd);	/* runs http_on_completed for every request left */
-	if (s->timer.data)
-		uv_close((uv_handle_t *)&s->timer, on_handle_closed);
-	else
-		free(s);
+	dhp_timer_cancel(s->loop, s->timer);
+	free(s);
 }

@@ -28,7 +28,7 @@
 #define DUMP_MAX_DEPTH 256	/* deeper than any body dhp makes */
 #define BUF_MIN 2048
 
-void api_buf_add(struct api_buf *b, const void *data, size_t len)
+void http_buf_add(struct http_buf *b, const void *data, size_t len)
 {
 	size_t cap;
 	char *p;
@@ -56,12 +56,12 @@ void api_buf_add(struct api_buf *b, const void *data, size_t len)
 	b->len += len;
 }
 
-static void add_char(struct api_buf *b, char c)
+static void add_char(struct http_buf *b, char c)
 {
 	if (b->len < b->cap && !b->failed)
 		b->data[b->len++] = c;
 	else
-		api_buf_add(b, &c, 1);
+		http_buf_add(b, &c, 1);
 }
 
 /* 1 for bytes that end a run of plain string characters: controls, '"',
@@ -93,7 +93,7 @@ static size_t utf8_len(const unsigned char *s, size_t left)
 	return n;
 }
 
-static int dump_string(struct api_buf *b, const char *str, size_t len)
+static int dump_string(struct http_buf *b, const char *str, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *s = (const unsigned char *)str;
@@ -105,29 +105,29 @@ static int dump_string(struct api_buf *b, const char *str, size_t len)
 		for (run = i; run < len && !special[s[run]]; run++)
 			;
 		if (run > i)
-			api_buf_add(b, s + i, run - i);
+			http_buf_add(b, s + i, run - i);
 		if ((i = run) == len)
 			break;
 		if (s[i] >= 0x80) {
 			n = utf8_len(s + i, len - i);
 			if (!n)
 				return -EINVAL;
-			api_buf_add(b, s + i, n);
+			http_buf_add(b, s + i, n);
 			i += n;
 			continue;
 		}
 		switch (s[i]) {
-		case '"': api_buf_add(b, "\\\"", 2); break;
-		case '\\': api_buf_add(b, "\\\\", 2); break;
-		case '\b': api_buf_add(b, "\\b", 2); break;
-		case '\f': api_buf_add(b, "\\f", 2); break;
-		case '\n': api_buf_add(b, "\\n", 2); break;
-		case '\r': api_buf_add(b, "\\r", 2); break;
-		case '\t': api_buf_add(b, "\\t", 2); break;
+		case '"': http_buf_add(b, "\\\"", 2); break;
+		case '\\': http_buf_add(b, "\\\\", 2); break;
+		case '\b': http_buf_add(b, "\\b", 2); break;
+		case '\f': http_buf_add(b, "\\f", 2); break;
+		case '\n': http_buf_add(b, "\\n", 2); break;
+		case '\r': http_buf_add(b, "\\r", 2); break;
+		case '\t': http_buf_add(b, "\\t", 2); break;
 		default:
 			esc[4] = hex[s[i] >> 4];
 			esc[5] = hex[s[i] & 0xf];
-			api_buf_add(b, esc, sizeof(esc));
+			http_buf_add(b, esc, sizeof(esc));
 		}
 		i++;
 	}
@@ -135,7 +135,7 @@ static int dump_string(struct api_buf *b, const char *str, size_t len)
 	return 0;
 }
 
-static void dump_integer(struct api_buf *b, json_int_t v)
+static void dump_integer(struct http_buf *b, json_int_t v)
 {
 	char text[24], *p = text + sizeof(text);
 	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
@@ -145,25 +145,25 @@ static void dump_integer(struct api_buf *b, json_int_t v)
 	while (u /= 10);
 	if (v < 0)
 		*--p = '-';
-	api_buf_add(b, p, (size_t)(text + sizeof(text) - p));
+	http_buf_add(b, p, (size_t)(text + sizeof(text) - p));
 }
 
 /* jansson's own text for a real: its rules ("%.17g", ".0" added, the
  * exponent trimmed) are its to keep. */
-static int dump_real(struct api_buf *b, const json_t *v)
+static int dump_real(struct http_buf *b, const json_t *v)
 {
 	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
 	if (!text)
 		return -ENOMEM;
-	api_buf_add(b, text, strlen(text));
+	http_buf_add(b, text, strlen(text));
 	free(text);
 	return 0;
 }
 
-static int dump_value(struct api_buf *b, const json_t *v, unsigned depth);
+static int dump_value(struct http_buf *b, const json_t *v, unsigned depth);
 
-static int dump_object(struct api_buf *b, const json_t *v, unsigned depth)
+static int dump_object(struct http_buf *b, const json_t *v, unsigned depth)
 {
 	void *iter = json_object_iter((json_t *)v);
 	int r;
@@ -185,7 +185,7 @@ static int dump_object(struct api_buf *b, const json_t *v, unsigned depth)
 	return 0;
 }
 
-static int dump_array(struct api_buf *b, const json_t *v, unsigned depth)
+static int dump_array(struct http_buf *b, const json_t *v, unsigned depth)
 {
 	size_t n = json_array_size(v);
 	int r;
@@ -202,7 +202,7 @@ static int dump_array(struct api_buf *b, const json_t *v, unsigned depth)
 	return 0;
 }
 
-static int dump_value(struct api_buf *b, const json_t *v, unsigned depth)
+static int dump_value(struct http_buf *b, const json_t *v, unsigned depth)
 {
 	if (!v || depth > DUMP_MAX_DEPTH)
 		return -EINVAL;
@@ -219,20 +219,20 @@ static int dump_value(struct api_buf *b, const json_t *v, unsigned depth)
 	case JSON_REAL:
 		return dump_real(b, v);
 	case JSON_TRUE:
-		api_buf_add(b, "true", 4);
+		http_buf_add(b, "true", 4);
 		return 0;
 	case JSON_FALSE:
-		api_buf_add(b, "false", 5);
+		http_buf_add(b, "false", 5);
 		return 0;
 	case JSON_NULL:
-		api_buf_add(b, "null", 4);
+		http_buf_add(b, "null", 4);
 		return 0;
 	default:
 		return -EINVAL;
 	}
 }
 
-static int dump_top(struct api_buf *b, const json_t *v)
+static int dump_top(struct http_buf *b, const json_t *v)
 {
 	size_t start = b->len;
 	int r;
@@ -247,7 +247,7 @@ static int dump_top(struct api_buf *b, const json_t *v)
 	return r;
 }
 
-int api_json_append(struct api_buf *b, const json_t *v)
+int http_json_append(struct http_buf *b, const json_t *v)
 {
 	char *text;
 	int r = dump_top(b, v);
@@ -257,7 +257,7 @@ int api_json_append(struct api_buf *b, const json_t *v)
 	text = json_dumps(v, JSON_COMPACT);	/* the cases left to jansson */
 	if (!text)
 		return -EINVAL;
-	api_buf_add(b, text, strlen(text));
+	http_buf_add(b, text, strlen(text));
 	free(text);
 	return b->failed ? -ENOMEM : 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ETag of a JSON body (api.h): FNV-1a (64 bits) over a canonical walk
+ * The ETag of a JSON body (http.h): FNV-1a (64 bits) over a canonical walk
  * of the value: keys in sorted order, each value with a type tag, numbers
  * by their binary value. The same resource state has the same ETag
  * whatever order its keys were set in, and across restarts. (Hashing
@@ -106,7 +106,7 @@ static uint64_t hash_value(uint64_t h, const json_t *v, unsigned depth)
 	}
 }
 
-void api_etag(const json_t *body, char *buf, size_t len)
+void http_etag(const json_t *body, char *buf, size_t len)
 {
 	snprintf(buf, len, "W/\"%016llx\"",
 		 (unsigned long long)hash_value(DHP_FNV_OFFSET, body, 0));

@@ -4,7 +4,7 @@
  *
  * MHD closes a connection once it has handed GnuTLS the last bytes of
  * it (a response with "Connection: close", a refusal before the body is
- * read, a TLS close_notify), and http-tls.c may still hold some of them
+ * read, a TLS close_notify), and tls.c may still hold some of them
  * then (the client is not reading). And a client may still be sending
  * when MHD closes: a request refused from its headers (413, 415, 431)
  * leaves its body unread. Closing a socket with unread bytes makes the
@@ -31,28 +31,16 @@
 
 #define LINGER_MS 10000u
 #define LINGER_MAX 256u
-#define DRAIN_CHUNK 16384
 
 struct http_linger {
 	struct http_server *server;
 	int fd;				/* our dup() of the socket */
 	char *buf;
 	size_t len;			/* bytes still to write; then the drain */
-	unsigned open;			/* handles not closed yet */
-	uv_poll_t poll;
-	uv_timer_t timer;
+	struct dhp_io *io;
+	struct dhp_timer *timer;
 	struct http_linger *prev, *next;	/* server->lingering */
 };
-
-static void linger_closed(uv_handle_t *h)
-{
-	struct http_linger *l = h->data;
-
-	if (--l->open)
-		return;
-	free(l->buf);
-	free(l);
-}
 
 static void linger_end(struct http_linger *l)
 {
@@ -65,34 +53,19 @@ static void linger_end(struct http_linger *l)
 	if (l->next)
 		l->next->prev = l->prev;
 	s->n_lingering--;
-	uv_close((uv_handle_t *)&l->poll, linger_closed);	/* stops watching fd */
-	uv_close((uv_handle_t *)&l->timer, linger_closed);
+	dhp_io_cancel(s->loop, l->io);	/* before fd closes */
+	dhp_timer_cancel(s->loop, l->timer);
 	close(l->fd);
+	free(l->buf);
+	free(l);
 }
 
-/* Read and drop what the client sends: false once it is done. */
-static bool drain(int fd)
+static void linger_ready(void *arg, unsigned events)
 {
-	char junk[DRAIN_CHUNK];
-	ssize_t n;
-
-	for (;;) {
-		n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
-		if (n > 0)
-			continue;
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-	}
-}
-
-static void linger_ready(uv_poll_t *p, int status, int events)
-{
-	struct http_linger *l = p->data;
+	struct http_linger *l = arg;
 	int error = 0;
 
-	(void)events;
-	if (status < 0) {
+	if (events & DHP_IO_ERROR) {
 		linger_end(l);
 		return;
 	}
@@ -104,55 +77,46 @@ static void linger_ready(uv_poll_t *p, int status, int events)
 		if (l->len)
 			return;		/* the socket is full again */
 		(void)shutdown(l->fd, SHUT_WR);
-		uv_poll_start(&l->poll, UV_READABLE, linger_ready);
+		dhp_io_modify(l->server->loop, l->io, DHP_IO_READ);
 	}
-	if (!drain(l->fd))
+	if (!http_drain(l->fd))
 		linger_end(l);
 }
 
-static void linger_timeout(uv_timer_t *t)
+static void linger_timeout(void *arg)
 {
-	linger_end(t->data);
-}
+	struct http_linger *l = arg;
 
-/* Whether the client of fd may still send or read: it has not closed. */
-static bool peer_open(int fd)
-{
-	char c;
-	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-
-	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+	l->timer = NULL;
+	linger_end(l);
 }
 
 bool http_linger(struct http_server *s, int fd, char *buf, size_t len)
 {
 	struct http_linger *l;
 
-	if (s->stopping || s->n_lingering >= LINGER_MAX || (!len && !peer_open(fd)))
+	if (s->stopping || s->n_lingering >= LINGER_MAX || (!len && !http_peer_open(fd)))
 		return false;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return false;
+	l->server = s;
 	l->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (l->fd < 0 || uv_poll_init(s->uv, &l->poll, l->fd) < 0) {
+	if (l->fd >= 0 && !len)
+		(void)shutdown(l->fd, SHUT_WR);
+	if (l->fd >= 0)
+		l->io = dhp_io_add(s->loop, l->fd, len ? DHP_IO_WRITE : DHP_IO_READ, linger_ready, l);
+	if (l->io)
+		l->timer = dhp_timer_add(s->loop, LINGER_MS, linger_timeout, l);
+	if (!l->timer) {
+		dhp_io_cancel(s->loop, l->io);
 		if (l->fd >= 0)
 			close(l->fd);
 		free(l);
 		return false;
 	}
-	l->server = s;
 	l->buf = buf;
 	l->len = len;
-	l->poll.data = l->timer.data = l;
-	uv_timer_init(s->uv, &l->timer);
-	l->open = 2;
-	if (len) {
-		uv_poll_start(&l->poll, UV_WRITABLE, linger_ready);
-	} else {
-		(void)shutdown(l->fd, SHUT_WR);
-		uv_poll_start(&l->poll, UV_READABLE, linger_ready);
-	}
-	uv_timer_start(&l->timer, linger_timeout, LINGER_MS, 0);
 	l->next = s->lingering;
 	if (s->lingering)
 		s->lingering->prev = l;

@@ -2,77 +2,61 @@
 /*
  * One request, as MHD hands it over: refused from its headers alone
  * (limits, content type), or its body taken (up to limits.max_body) and
- * parsed (JSON, depth checked), its credentials and the headers the API
- * uses picked out, routes.c called; then its answer queued: a buffered
- * body (JSON, or a handler's raw text) or a stream (http-stream.c).
+ * parsed (JSON, depth checked), its credentials and the headers a service
+ * uses picked out, and the handler called; then its answer queued
+ * (response.c). Every refusal goes through the handler's refuse call, so
+ * that its body is in the service's error format.
  */
 #include "http/internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define JSON_TYPE "application/json; charset=utf-8"
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-/* ---- the answer ---- */
+static const char *const method_names[HTTP_METHOD_MAX] = {
+	[HTTP_GET] = "GET", [HTTP_HEAD] = "HEAD", [HTTP_POST] = "POST",
+	[HTTP_PATCH] = "PATCH", [HTTP_PUT] = "PUT", [HTTP_DELETE] = "DELETE",
+};
 
-void http_add_headers(struct MHD_Response *resp, const struct api_response *res,
-		      const char *type)
+const char *http_method_name(enum http_method method)
 {
-	if (type)
-		MHD_add_response_header(resp, "Content-Type", type);
-	MHD_add_response_header(resp, "OData-Version", "4.0");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	for (unsigned i = 0; i < res->n_headers; i++)
-		MHD_add_response_header(resp, res->headers[i].name, res->headers[i].value);
+	return (unsigned)method < HTTP_METHOD_MAX ? method_names[method] : NULL;
 }
 
-/* The body's text goes to MHD as it is: one buffer, no copy. */
-static enum MHD_Result queue_buffered(struct http_req *r, struct api_response *res)
+static enum http_method method_parse(const char *name)
 {
-	struct api_buf text = { 0 };
-	const char *type = NULL;
-	struct MHD_Response *resp;
-	enum MHD_Result ok;
-
-	if (res->body && api_json_append(&text, res->body) == 0)
-		type = JSON_TYPE;
-	else if (res->body) {
-		free(text.data);	/* as json_dumps would have: no body */
-		text = (struct api_buf){ 0 };
-	}
-	if (!type && res->raw_body) {
-		type = res->raw_type;
-		resp = MHD_create_response_from_buffer(strlen(res->raw_body),
-						       (void *)res->raw_body, MHD_RESPMEM_PERSISTENT);
-	} else if (!type && res->raw_owned) {
-		type = res->raw_type;
-		resp = MHD_create_response_from_buffer_with_free_callback(res->raw_len,
-									  res->raw_owned, free);
-		if (resp)
-			res->raw_owned = NULL;	/* MHD frees it */
-	} else {
-		resp = MHD_create_response_from_buffer_with_free_callback(text.len, text.data, free);
-	}
-	if (!resp) {
-		free(text.data);
-		return MHD_NO;	/* MHD closes the connection */
-	}
-	http_add_headers(resp, res, type);
-	ok = MHD_queue_response(r->conn, res->status, resp);
-	MHD_destroy_response(resp);
-	return ok;
+	for (unsigned i = 0; i < HTTP_METHOD_MAX; i++)
+		if (!strcmp(method_names[i], name))
+			return (enum http_method)i;
+	return HTTP_METHOD_MAX;
 }
 
-static enum MHD_Result queue(struct http_req *r, struct api_response *res)
+/* The handler's refuse call, with a message made here. */
+__attribute__((format(printf, 5, 6)))
+static void refuse(struct http_req *r, struct http_response *res, enum http_refusal_kind kind,
+		   const char *hint, const char *fmt, ...)
 {
-	enum MHD_Result ok = res->stream_open ? http_stream_queue(r, res)
-					      : queue_buffered(r, res);
+	static const unsigned status[HTTP_REFUSE_MAX] = {
+		[HTTP_REFUSE_QUERY] = 414, [HTTP_REFUSE_HEADERS] = 431,
+		[HTTP_REFUSE_BODY_SIZE] = 413, [HTTP_REFUSE_BODY_TYPE] = 415,
+		[HTTP_REFUSE_PATH] = 404, [HTTP_REFUSE_JSON] = 400,
+	};
+	const struct http_handler *h = &r->server->handler;
+	char message[512];
+	va_list ap;
 
-	api_response_release(res);
-	return ok;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	http_response_release(res);
+	res->status = status[kind];
+	h->refuse(h->ctx, &(struct http_refusal){ .kind = kind, .status = status[kind],
+						  .message = message, .hint = hint }, res);
 }
 
 /* ---- the request ---- */
@@ -90,8 +74,8 @@ static bool has_body(struct http_req *r)
 }
 
 /* What can be refused from the headers alone; false when all is well. */
-static bool refuse_headers(struct http_req *r, const struct api_limits *lim,
-			   struct api_response *res)
+static bool refuse_headers(struct http_req *r, const struct http_limits *lim,
+			   struct http_response *res)
 {
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
@@ -99,19 +83,19 @@ static bool refuse_headers(struct http_req *r, const struct api_limits *lim,
 	const char *type = header(r, "Content-Type");
 
 	if (r->n_query_params)
-		api_error(res, 414, "GeneralError", "Send at most " STR(HTTP_MAX_QUERY_PARAMS)
-			  " query parameters.", "the request has %u query parameters",
-			  r->n_query_params);
+		refuse(r, res, HTTP_REFUSE_QUERY, "Send at most " STR(HTTP_MAX_QUERY_PARAMS)
+		       " query parameters.", "the request has %u query parameters",
+		       r->n_query_params);
 	else if (info && info->header_size > lim->max_header)
-		api_error(res, 431, "HeaderInvalid", "Send smaller headers.",
-			  "the request's headers exceed %zu bytes", lim->max_header);
+		refuse(r, res, HTTP_REFUSE_HEADERS, "Send smaller headers.",
+		       "the request's headers exceed %zu bytes", lim->max_header);
 	else if (len && strtoull(len, NULL, 10) > lim->max_body)
-		api_error(res, 413, "PayloadTooLarge", NULL,
-			  "the body exceeds %zu bytes", lim->max_body);
+		refuse(r, res, HTTP_REFUSE_BODY_SIZE, NULL,
+		       "the body exceeds %zu bytes", lim->max_body);
 	else if (has_body(r) && (!type || strncasecmp(type, "application/json", 16) ||
 				 (type[16] && type[16] != ';' && type[16] != ' ')))
-		api_error(res, 415, "MalformedJSON", "Send the body as application/json.",
-			  "the body must be application/json, not %s", type ? type : "untyped");
+		refuse(r, res, HTTP_REFUSE_BODY_TYPE, "Send the body as application/json.",
+		       "the body must be application/json, not %s", type ? type : "untyped");
 	return res->status != 0;
 }
 
@@ -164,8 +148,8 @@ static unsigned json_depth(json_t *v, unsigned limit)
 }
 
 /* 0, or the response says what is wrong with the body. */
-static int parse_body(struct http_req *r, const struct api_limits *lim, json_t **ret,
-		      struct api_response *res)
+static int parse_body(struct http_req *r, const struct http_limits *lim, json_t **ret,
+		      struct http_response *res)
 {
 	json_error_t jerr;
 	json_t *body;
@@ -175,14 +159,14 @@ static int parse_body(struct http_req *r, const struct api_limits *lim, json_t *
 		return 0;
 	body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!body) {
-		api_error(res, 400, "MalformedJSON", NULL, "the body is not JSON: %s (line %d, column %d)",
-			  jerr.text, jerr.line, jerr.column);
+		refuse(r, res, HTTP_REFUSE_JSON, NULL, "the body is not JSON: %s (line %d, column %d)",
+		       jerr.text, jerr.line, jerr.column);
 		return -EINVAL;
 	}
 	if (!json_is_object(body) || json_depth(body, lim->max_json_depth) > lim->max_json_depth) {
-		api_error(res, 400, "MalformedJSON", NULL,
-			  "the body must be a JSON object nested at most %u deep",
-			  lim->max_json_depth);
+		refuse(r, res, HTTP_REFUSE_JSON, NULL,
+		       "the body must be a JSON object nested at most %u deep",
+		       lim->max_json_depth);
 		json_decref(body);
 		return -EINVAL;
 	}
@@ -191,29 +175,28 @@ static int parse_body(struct http_req *r, const struct api_limits *lim, json_t *
 }
 
 static void handle(struct http_req *r, const char *url, const char *method,
-		   struct api_response *res)
+		   struct http_response *res)
 {
-	struct api *api = r->server->api;
-	struct api_request req = { .path = url, .conn = r };
-	struct api_credentials cred = { .token = header(r, "X-Auth-Token") };
+	const struct http_handler *h = &r->server->handler;
+	struct http_request req = {
+		.method = method_parse(method), .path = url, .token = header(r, "X-Auth-Token"),
+	};
 	char *user, *password = NULL;
 
-	if (api_method_parse(method, &req.method) < 0)
-		req.method = API_METHOD_MAX;	/* routes.c answers 405 or 404 */
-	if (strlen(url) >= API_PATH_MAX) {
-		api_error(res, 404, "ResourceNotFound", NULL, "the path is too long");
+	if (strlen(url) >= HTTP_PATH_MAX) {
+		refuse(r, res, HTTP_REFUSE_PATH, NULL, "the path is too long");
 		return;
 	}
-	if (parse_body(r, api_get_limits(api), &req.body, res) < 0)
+	if (parse_body(r, &r->server->limits, &req.body, res) < 0)
 		return;
 	req.if_match = header(r, "If-Match");
 	req.last_event_id = header(r, "Last-Event-ID");
 	req.range = header(r, "Range");
 	req.filter = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "$filter");
-	user = cred.token ? NULL : MHD_basic_auth_get_username_password(r->conn, &password);
-	cred.user = user;
-	cred.password = password;
-	api_handle(api, &req, &cred, res);
+	user = req.token ? NULL : MHD_basic_auth_get_username_password(r->conn, &password);
+	req.user = user;
+	req.password = password;
+	h->handle(h->ctx, &req, res);
 	if (password)
 		explicit_bzero(password, strlen(password));
 	MHD_free(user);
@@ -264,9 +247,9 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 				size_t *size, void **con_cls)
 {
 	struct http_server *s = cls;
-	const struct api_limits *lim = api_get_limits(s->api);
+	const struct http_limits *lim = &s->limits;
 	struct http_req *r = *con_cls;
-	struct api_response res = { 0 };
+	struct http_response res = { 0 };
 
 	(void)version;
 	if (!r) {	/* http_on_uri was out of memory */
@@ -278,7 +261,7 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 	if (!r->started) {
 		r->started = true;
 		/* Refused before the body is read: MHD sends no 100 Continue. */
-		return refuse_headers(r, lim, &res) ? queue(r, &res) : MHD_YES;
+		return refuse_headers(r, lim, &res) ? http_queue(r, &res) : MHD_YES;
 	}
 	if (*size) {
 		take_body(r, data, *size, lim->max_body);
@@ -286,11 +269,11 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 		return MHD_YES;
 	}
 	if (r->too_large)
-		api_error(&res, 413, "PayloadTooLarge", NULL, "the body exceeds %zu bytes",
-			  lim->max_body);
+		refuse(r, &res, HTTP_REFUSE_BODY_SIZE, NULL, "the body exceeds %zu bytes",
+		       lim->max_body);
 	else
 		handle(r, url, method, &res);
-	return queue(r, &res);
+	return http_queue(r, &res);
 }
 
 void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

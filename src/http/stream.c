@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Streamed responses (server-sent events): api.h's api_stream.
+ * Streamed responses (server-sent events): http.h's http_stream.
  *
  * The response reads from the stream's queue. When the queue is empty the
- * connection is suspended, and api_stream_write() resumes it: MHD serves
+ * connection is suspended, and http_stream_write() resumes it: MHD serves
  * every connection resumed in a turn of the loop in one MHD_run(), and
- * http-tls.c writes each one's bytes with one send(). A suspended
+ * tls.c writes each one's bytes with one send(). A suspended
  * connection does not notice its client leaving (MHD's rule): the SSE
- * hub's 15 s keep-alive comments find out.
+ * publisher's keep-alive comments find out (redfish's SSE hub
+ * sends one every 15 s).
  */
 #include "http/internal.h"
 
@@ -17,7 +18,7 @@
 #define STREAM_QUEUE_MAX (1024 * 1024)	/* a slower client is dropped */
 #define STREAM_BLOCK 16384		/* the most MHD asks a stream for at once */
 
-static void stream_wake(struct api_stream *st)
+static void stream_wake(struct http_stream *st)
 {
 	if (!st->suspended)
 		return;
@@ -26,7 +27,7 @@ static void stream_wake(struct api_stream *st)
 	http_kick(st->req->server);
 }
 
-static int queue_reserve(struct api_stream *st, size_t len)
+static int queue_reserve(struct http_stream *st, size_t len)
 {
 	char *buf;
 	size_t cap;
@@ -48,7 +49,7 @@ static int queue_reserve(struct api_stream *st, size_t len)
 	return 0;
 }
 
-int api_stream_write(struct api_stream *st, const char *data, size_t len)
+int http_stream_write(struct http_stream *st, const char *data, size_t len)
 {
 	if (st->closing)
 		return -EPIPE;
@@ -63,24 +64,24 @@ int api_stream_write(struct api_stream *st, const char *data, size_t len)
 	return 0;
 }
 
-void api_stream_on_close(struct api_stream *st, void (*fn)(void *ctx), void *ctx)
+void http_stream_on_close(struct http_stream *st, void (*fn)(void *ctx), void *ctx)
 {
 	st->close_fn = fn;
 	st->close_ctx = ctx;
 }
 
-void api_stream_on_drain(struct api_stream *st, void (*fn)(void *ctx), void *ctx)
+void http_stream_on_drain(struct http_stream *st, void (*fn)(void *ctx), void *ctx)
 {
 	st->drain_fn = fn;
 	st->drain_ctx = ctx;
 }
 
-size_t api_stream_queued(const struct api_stream *st)
+size_t http_stream_queued(const struct http_stream *st)
 {
 	return st->len;
 }
 
-void api_stream_close(struct api_stream *st)
+void http_stream_close(struct http_stream *st)
 {
 	st->closing = true;
 	stream_wake(st);
@@ -89,7 +90,7 @@ void api_stream_close(struct api_stream *st)
 /* MHD asks for the next bytes of a stream. */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct api_stream *st = &((struct http_req *)cls)->stream;
+	struct http_stream *st = &((struct http_req *)cls)->stream;
 	size_t n;
 
 	(void)pos;
@@ -114,7 +115,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 void http_stream_end(struct http_req *r)
 {
-	struct api_stream *st = &r->stream;
+	struct http_stream *st = &r->stream;
 	struct http_server *s = r->server;
 
 	if (st->prev)
@@ -130,10 +131,10 @@ void http_stream_end(struct http_req *r)
 	r->streaming = false;
 }
 
-enum MHD_Result http_stream_queue(struct http_req *r, const struct api_response *res)
+enum MHD_Result http_stream_queue(struct http_req *r, const struct http_response *res)
 {
 	struct http_server *s = r->server;
-	struct api_stream *st = &r->stream;
+	struct http_stream *st = &r->stream;
 	struct MHD_Response *resp;
 	enum MHD_Result ok = MHD_NO;
 
@@ -147,7 +148,7 @@ enum MHD_Result http_stream_queue(struct http_req *r, const struct api_response 
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read,
 						 r, NULL);
 	if (resp) {
-		http_add_headers(resp, res, "text/event-stream");
+		http_add_headers(r, resp, res, "text/event-stream");
 		ok = MHD_queue_response(r->conn, res->status, resp);
 		MHD_destroy_response(resp);
 	}

@@ -21,11 +21,11 @@
  * socket really is full, so MHD's edge-triggered epoll will say when it
  * can write again). Writes larger than OUT_MAX go straight to the socket.
  * A buffer the socket could not take at the end of an MHD_run() waits for
- * the socket to become writable (a uv_poll of its own).
+ * the socket to become writable (a watch of its own on the loop).
  *
  * MHD closes a connection once it has handed GnuTLS the last bytes; if
  * some are still here then (the client is not reading), or the client
- * may still be sending, the socket is left to http-linger.c, which
+ * may still be sending, the socket is left to linger.c, which
  * writes them on a dup() of it and closes it without a reset.
  *
  * Lifetimes: a connection's buffer (struct http_out) lives from MHD's
@@ -41,9 +41,8 @@
  */
 #include "http/internal.h"
 
+#include <errno.h>
 #include <gnutls/gnutls.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -58,78 +57,42 @@ struct http_out {
 	char *buf;
 	size_t len, cap;		/* encrypted bytes not written yet */
 	int error;			/* errno of a failed write: every later write fails so */
-	bool polling, poll_ready;	/* waiting for the socket; poll initialised */
-	uv_poll_t poll;
+	struct dhp_io *io;		/* waiting for the socket to take more */
 	struct http_out *prev, *next;	/* server->unflushed, while len > 0 and unflushed */
 	bool unflushed;
 };
-
-/*
- * MHD corks a TLS socket (TCP_CORK) before a write it means to follow with
- * more, and pushes with TCP_NODELAY after the last one; its setsockopt()
- * calls now come before the bytes reach the socket, so a cork it set
- * would hold them (up to 200 ms). What is written here is all there is to
- * write now: it is uncorked after, which pushes it. MHD believes the
- * socket corked and does not cork it again; its buffering is this file's.
- */
-int http_send_all(int fd, char *buf, size_t *len, int *error)
-{
-	static const int off = 0;
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < *len) {
-		n = send(fd, buf + done, *len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n >= 0) {
-			done += (size_t)n;
-		} else if (errno != EINTR) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			*error = errno;
-			*len = 0;
-			return -1;
-		}
-	}
-	if (done)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
-	memmove(buf, buf + done, *len - done);
-	*len -= done;
-	return 0;
-}
 
 /* ---- connections ---- */
 
 static void out_write(struct http_out *out);
 
-static void on_writable(uv_poll_t *p, int status, int events)
+static void on_writable(void *arg, unsigned events)
 {
-	struct http_out *out = p->data;
+	struct http_out *out = arg;
 
-	(void)events;
-	if (status < 0)
+	if (events & DHP_IO_ERROR)
 		out->error = EPIPE;	/* MHD finds out on its side */
 	out_write(out);
 }
 
+/* Write what the socket takes; watch it for the rest, or stop watching. */
 static void out_write(struct http_out *out)
 {
+	struct dhp_loop *loop = out->server->loop;
+
 	if (out->len && !out->error)
 		http_send_all(out->fd, out->buf, &out->len, &out->error);
 	if (out->error)
 		out->len = 0;
-	if (out->len && !out->polling) {
-		if (!out->poll_ready && uv_poll_init(out->server->uv, &out->poll, out->fd) < 0) {
+	if (out->len && !out->io) {
+		out->io = dhp_io_add(loop, out->fd, DHP_IO_WRITE, on_writable, out);
+		if (!out->io) {
 			out->error = EIO;	/* nothing would ever write it: give up */
 			out->len = 0;
-			return;
 		}
-		out->poll_ready = true;
-		out->poll.data = out;
-		uv_poll_start(&out->poll, UV_WRITABLE, on_writable);
-		out->polling = true;
-	} else if (!out->len && out->polling) {
-		uv_poll_stop(&out->poll);
-		out->polling = false;
+	} else if (!out->len && out->io) {
+		dhp_io_cancel(loop, out->io);
+		out->io = NULL;
 	}
 }
 
@@ -220,32 +183,19 @@ void http_tls_flush(struct http_server *s)
 
 /* ---- MHD's connection notifications ---- */
 
-static void out_closed(uv_handle_t *h)
-{
-	struct http_out *out = h->data;
-
-	free(out->buf);
-	free(out);
-}
-
 static void out_release(struct http_out *out)
 {
 	unlist(out);
 	if (out->len && !out->error)
 		http_send_all(out->fd, out->buf, &out->len, &out->error);
-	if (!out->error && http_linger(out->server, out->fd, out->buf, out->len)) {
+	dhp_io_cancel(out->server->loop, out->io);	/* before MHD closes fd */
+	if (!out->error && http_linger(out->server, out->fd, out->buf, out->len))
 		out->buf = NULL;
-		out->len = out->cap = 0;
-	}
-	if (out->poll_ready) {
-		uv_close((uv_handle_t *)&out->poll, out_closed);	/* before MHD closes fd */
-		return;
-	}
 	free(out->buf);
 	free(out);
 }
 
-void http_tls_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+void http_tls_notify(struct http_server *s, struct MHD_Connection *conn, void **socket_ctx,
 		     enum MHD_ConnectionNotificationCode code)
 {
 	const union MHD_ConnectionInfo *tls, *fd;
@@ -266,7 +216,7 @@ void http_tls_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (!tls || !tls->tls_session || !fd || !(out = calloc(1, sizeof(*out))))
 		return;		/* GnuTLS writes on its own: one call per record */
-	out->server = cls;
+	out->server = s;
 	out->fd = fd->connect_fd;
 	gnutls_transport_set_ptr2(tls->tls_session, (gnutls_transport_ptr_t)(intptr_t)out->fd,
 				  out);

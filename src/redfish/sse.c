@@ -3,7 +3,7 @@
  * The SSE hub: every open event stream, the replay of stored events to a
  * client that is behind, and the live fan-out (docs/dhpd.md, "Event
  * stream"). The EventService resource that opens streams is
- * resources/events.c, which also gives an event its Redfish text.
+ * resources/events.c; an event's Redfish text is event-format.c's.
  *
  * Each client has a cursor: the number of the last event it was
  * considered for. The hub knows the last event the engine published, and
@@ -16,10 +16,10 @@
  * transaction may hold events not committed yet).
  *
  * A live event is formatted once and the same bytes are queued on every
- * stream that wants it; the HTTP layer then serves every stream woken in
- * this turn of the loop in one pass (http-stream.c).
+ * stream that wants it; the HTTP server then serves every stream woken in
+ * this turn of the loop in one pass.
  */
-#include "http/http.h"
+#include "redfish/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +30,8 @@
 #define KEEPALIVE_MS 15000u
 
 struct sse_client {
-	struct api_events *hub;
-	struct api_stream *stream;
+	struct rf_sse *hub;
+	struct http_stream *stream;
 	uint64_t cursor;
 	char *filter;			/* OriginResource URI, or NULL */
 	bool dead;			/* its stream is closing */
@@ -39,28 +39,28 @@ struct sse_client {
 	struct sse_client *prev, *next;
 };
 
-struct api_events {
-	struct api *api;
+struct rf_sse {
+	struct redfish *rf;
 	uint64_t published;
 	struct sse_client *clients;
 	unsigned n_clients;
 	struct dhp_timer *keepalive;
 };
 
-int api_events_new(struct api *api, struct api_events **ret_events)
+int rf_sse_new(struct redfish *rf, struct rf_sse **ret_events)
 {
-	struct api_events *hub = calloc(1, sizeof(*hub));
+	struct rf_sse *hub = calloc(1, sizeof(*hub));
 
 	if (!hub)
 		return -ENOMEM;
-	hub->api = api;
+	hub->rf = rf;
 	*ret_events = hub;
 	return 0;
 }
 
 static void client_free(struct sse_client *c)
 {
-	struct api_events *hub = c->hub;
+	struct rf_sse *hub = c->hub;
 
 	if (c->prev)
 		c->prev->next = c->next;
@@ -70,45 +70,45 @@ static void client_free(struct sse_client *c)
 		c->next->prev = c->prev;
 	if (c->stream)
 		hub->n_clients--;
-	dhp_timer_cancel(api_loop(hub->api), c->again);
+	dhp_timer_cancel(rf_loop(hub->rf), c->again);
 	free(c->filter);
 	free(c);
 }
 
-void api_events_free(struct api_events *hub)
+void rf_sse_free(struct rf_sse *hub)
 {
 	if (!hub)
 		return;
 	/* Streams are the HTTP layer's and end first (http_free). */
 	while (hub->clients)
 		client_free(hub->clients);
-	dhp_timer_cancel(api_loop(hub->api), hub->keepalive);
+	dhp_timer_cancel(rf_loop(hub->rf), hub->keepalive);
 	free(hub);
 }
 
-void api_events_set_published(struct api_events *hub, uint64_t seq)
+void rf_sse_set_published(struct rf_sse *hub, uint64_t seq)
 {
 	hub->published = seq;
 }
 
-uint64_t api_events_published(const struct api_events *hub)
+uint64_t rf_sse_published(const struct rf_sse *hub)
 {
 	return hub->published;
 }
 
-unsigned api_events_clients(const struct api_events *hub)
+unsigned rf_sse_clients(const struct rf_sse *hub)
 {
 	return hub->n_clients;
 }
 
 static void client_write(struct sse_client *c, const char *text, size_t len)
 {
-	if (!c->dead && api_stream_write(c->stream, text, len) < 0)
+	if (!c->dead && http_stream_write(c->stream, text, len) < 0)
 		c->dead = true;	/* too slow or gone: its close call frees it */
 }
 
 /* Matches c's filter: the event's origin or any resource it names. */
-static bool wanted(const struct sse_client *c, const struct api_event_origin *o)
+static bool wanted(const struct sse_client *c, const struct rf_event_origin *o)
 {
 	return !c->filter || !strcmp(c->filter, o->system) || !strcmp(c->filter, o->block) ||
 	       !strcmp(c->filter, o->task) || !strcmp(c->filter, o->origin);
@@ -116,11 +116,11 @@ static bool wanted(const struct sse_client *c, const struct api_event_origin *o)
 
 /* c is sent ev, formatted into text unless it already is (text->len). */
 static void send_event(struct sse_client *c, const struct dhp_event *ev,
-		       const struct api_event_origin *o, struct api_buf *text)
+		       const struct rf_event_origin *o, struct http_buf *text)
 {
 	if (!wanted(c, o))
 		return;
-	if (!text->len && api_event_format(ev, o, text) < 0)
+	if (!text->len && rf_event_format(ev, o, text) < 0)
 		text->len = 0;
 	if (text->len)
 		client_write(c, text->data, text->len);
@@ -133,19 +133,19 @@ static void pump_again(void *arg);
 /* One page; false when there is nothing more to read now. */
 static bool pump_page(struct sse_client *c)
 {
-	struct dhp_store *store = dhp_core_store(api_core(c->hub->api));
-	struct api_buf text = { 0 };
-	struct api_event_origin o;
+	struct dhp_store *store = dhp_core_store(rf_core(c->hub->rf));
+	struct http_buf text = { 0 };
+	struct rf_event_origin o;
 	struct dhp_event *evs = NULL;
 	size_t n = 0;
 
 	if (dhp_store_events(store, c->cursor, PAGE, &evs, &n, NULL) < 0) {
-		api_stream_close(c->stream);
+		http_stream_close(c->stream);
 		c->dead = true;
 		return false;
 	}
 	for (size_t i = 0; i < n && evs[i].seq <= c->hub->published; i++) {
-		api_event_origin(c->hub->api, &evs[i], &o);
+		rf_event_origin(c->hub->rf, &evs[i], &o);
 		text.len = 0;
 		text.failed = false;
 		send_event(c, &evs[i], &o, &text);
@@ -161,12 +161,12 @@ static bool pump_page(struct sse_client *c)
 static void pump(struct sse_client *c)
 {
 	for (unsigned i = 0; i < PAGES_PER_TURN; i++)
-		if (c->dead || api_stream_queued(c->stream) >= LOW_WATER || !pump_page(c))
+		if (c->dead || http_stream_queued(c->stream) >= LOW_WATER || !pump_page(c))
 			return;
 	/* Still behind and nothing queued (a filter skipped it all): the
 	 * drain call will not come, so come back in the next turn. */
-	if (!api_stream_queued(c->stream) && !c->again)
-		c->again = dhp_timer_add(api_loop(c->hub->api), 0, pump_again, c);
+	if (!http_stream_queued(c->stream) && !c->again)
+		c->again = dhp_timer_add(rf_loop(c->hub->rf), 0, pump_again, c);
 }
 
 static void pump_again(void *arg)
@@ -187,10 +187,10 @@ static void on_drain(void *ctx)
 
 /* ---- live events ---- */
 
-void api_events_publish(struct api_events *hub, const struct dhp_event *ev)
+void rf_sse_publish(struct rf_sse *hub, const struct dhp_event *ev)
 {
-	struct api_buf text = { 0 };
-	struct api_event_origin o;
+	struct http_buf text = { 0 };
+	struct rf_event_origin o;
 	bool have_origin = false;
 
 	if (ev->seq > hub->published)
@@ -199,12 +199,12 @@ void api_events_publish(struct api_events *hub, const struct dhp_event *ev)
 		if (c->dead || c->cursor >= ev->seq)
 			continue;
 		if (c->cursor + 1 < ev->seq) {		/* behind: the store has it */
-			if (!api_stream_queued(c->stream))
+			if (!http_stream_queued(c->stream))
 				pump(c);
 			continue;
 		}
 		if (!have_origin)
-			api_event_origin(hub->api, ev, &o);
+			rf_event_origin(hub->rf, ev, &o);
 		have_origin = true;
 		send_event(c, ev, &o, &text);	/* formatted once for everyone */
 		c->cursor = ev->seq;
@@ -215,13 +215,13 @@ void api_events_publish(struct api_events *hub, const struct dhp_event *ev)
 static void keepalive_fire(void *arg)
 {
 	static const char comment[] = ": keep-alive\n\n";
-	struct api_events *hub = arg;
+	struct rf_sse *hub = arg;
 
 	hub->keepalive = NULL;
 	for (struct sse_client *c = hub->clients; c; c = c->next)
 		client_write(c, comment, sizeof(comment) - 1);
 	if (hub->clients)
-		hub->keepalive = dhp_timer_add(api_loop(hub->api), KEEPALIVE_MS, keepalive_fire,
+		hub->keepalive = dhp_timer_add(rf_loop(hub->rf), KEEPALIVE_MS, keepalive_fire,
 					       hub);
 }
 
@@ -232,10 +232,10 @@ static void on_close(void *ctx)
 	client_free(ctx);
 }
 
-static void on_open(void *ctx, struct api_stream *stream)
+static void on_open(void *ctx, struct http_stream *stream)
 {
 	struct sse_client *c = ctx;
-	struct api_events *hub = c->hub;
+	struct rf_sse *hub = c->hub;
 
 	c->stream = stream;
 	hub->n_clients++;
@@ -243,22 +243,22 @@ static void on_open(void *ctx, struct api_stream *stream)
 	if (hub->clients)
 		hub->clients->prev = c;
 	hub->clients = c;
-	api_stream_on_close(stream, on_close, c);
-	api_stream_on_drain(stream, on_drain, c);
+	http_stream_on_close(stream, on_close, c);
+	http_stream_on_drain(stream, on_drain, c);
 	if (!hub->keepalive)
-		hub->keepalive = dhp_timer_add(api_loop(hub->api), KEEPALIVE_MS, keepalive_fire,
+		hub->keepalive = dhp_timer_add(rf_loop(hub->rf), KEEPALIVE_MS, keepalive_fire,
 					       hub);
 	pump(c);
 }
 
-int api_events_stream(struct api_events *hub, char *filter, uint64_t after,
-		      struct api_response *res)
+int rf_sse_stream(struct rf_sse *hub, char *filter, uint64_t after,
+		      struct http_response *res)
 {
 	struct sse_client *c = calloc(1, sizeof(*c));
 
 	if (!c) {
 		free(filter);
-		api_error(res, 500, "InternalError", NULL, "out of memory");
+		rf_error(res, 500, "InternalError", NULL, "out of memory");
 		return -ENOMEM;
 	}
 	c->hub = hub;

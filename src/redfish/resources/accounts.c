@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "redfish/redfish.h"
+#include "redfish/internal.h"
 
 #define ACCOUNT_SERVICE	"/redfish/v1/AccountService"
 #define ACCOUNTS	ACCOUNT_SERVICE "/Accounts"
@@ -23,12 +23,12 @@
 #define T_ROLE		"#Role.v1_3_3.Role"
 
 /* A body, or 500 when building it ran out of memory. */
-static void send(struct api_response *res, unsigned status, json_t *body)
+static void send(struct http_response *res, unsigned status, json_t *body)
 {
 	if (!body)
-		api_error(res, 500, "InternalError", NULL, "out of memory");
+		rf_error(res, 500, "InternalError", NULL, "out of memory");
 	else
-		api_ok(res, status, body);
+		rf_ok(res, status, body);
 }
 
 static json_t *collection(const char *type, const char *id, const char *name, json_t *members)
@@ -38,13 +38,13 @@ static json_t *collection(const char *type, const char *id, const char *name, js
 			 (json_int_t)json_array_size(members), "Members", members);
 }
 
-static void service_get(struct api *api, const struct api_request *req,
-			struct api_response *res)
+static void service_get(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res)
 {
 	struct auth_config c;
 
 	(void)req;
-	auth_get_config(api_auth(api), &c);
+	auth_get_config(rf_auth(rf), &c);
 	send(res, 200, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:I, s:I, s:b,"
 				 " s:{s:s}, s:{s:s}, s:{s:s, s:s}}",
 				 "@odata.type", T_ACCOUNT_SERVICE, "@odata.id", ACCOUNT_SERVICE,
@@ -75,26 +75,26 @@ static json_t *role_json(enum auth_role role)
 			 "IsPredefined", 1, "AssignedPrivileges", privileges, "OemPrivileges");
 }
 
-static void roles_list(struct api *api, const struct api_request *req, struct api_response *res)
+static void roles_list(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	json_t *members = json_array();
 
-	(void)api, (void)req;
+	(void)rf, (void)req;
 	for (unsigned i = 0; members && i < AUTH_ROLE_MAX; i++)
 		json_array_append_new(members, json_pack("{s:s+}", "@odata.id", ROLES "/",
 							 auth_role_name((enum auth_role)i)));
 	send(res, 200, collection(T_ROLES, ROLES, "Roles", members));
 }
 
-static void role_get(struct api *api, const struct api_request *req, struct api_response *res)
+static void role_get(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	enum auth_role role;
 
-	(void)api;
+	(void)rf;
 	if (auth_role_parse(req->params[0], &role)) {
-		api_error(res, 404, "ResourceNotFound", NULL,
-			  "The requested resource of type Role named '%.40s' was not found.",
-			  req->params[0]);
+		rf_error(res, 404, "ResourceNotFound", NULL,
+			 "The requested resource of type Role named '%.40s' was not found.",
+			 req->params[0]);
 		return;
 	}
 	send(res, 200, role_json(role));
@@ -102,7 +102,7 @@ static void role_get(struct api *api, const struct api_request *req, struct api_
 
 /* --- accounts: reading --------------------------------------------------- */
 
-static bool is_self(const struct api_request *req, const char *user)
+static bool is_self(const struct rf_request *req, const char *user)
 {
 	return !strcmp(req->who->user, user);
 }
@@ -117,14 +117,14 @@ static json_t *account_json(const struct auth_account_info *a)
 			 "Links", "Role", "@odata.id", ROLES "/", auth_role_name(a->role));
 }
 
-static void accounts_list(struct api *api, const struct api_request *req,
-			  struct api_response *res)
+static void accounts_list(struct redfish *rf, const struct rf_request *req,
+			  struct http_response *res)
 {
 	bool all = req->who->privileges & AUTH_PRIV_CONFIGURE_USERS;
 	json_t *members = json_array();
 	struct auth_account_info a;
 
-	for (size_t i = 0; members && !auth_account_get(api_auth(api), i, api_now_s(api), &a); i++)
+	for (size_t i = 0; members && !auth_account_get(rf_auth(rf), i, rf_now_s(rf), &a); i++)
 		if (all || is_self(req, a.user))
 			json_array_append_new(members, json_pack("{s:s+}", "@odata.id",
 								 ACCOUNTS "/", a.user));
@@ -133,47 +133,47 @@ static void accounts_list(struct api *api, const struct api_request *req,
 
 /* The account of the request's {user}: another's needs ConfigureUsers
  * (403 before 404: others' names are not disclosed). */
-static bool lookup(struct api *api, const struct api_request *req, struct api_response *res,
+static bool lookup(struct redfish *rf, const struct rf_request *req, struct http_response *res,
 		   struct auth_account_info *ret_info)
 {
 	const char *user = req->params[0];
 
 	if (!is_self(req, user) && !(req->who->privileges & AUTH_PRIV_CONFIGURE_USERS)) {
-		api_error(res, 403, "InsufficientPrivilege",
-			  "Only an account with ConfigureUsers may see or change another account.",
-			  "The account '%.40s' is not yours.", user);
+		rf_error(res, 403, "InsufficientPrivilege",
+			 "Only an account with ConfigureUsers may see or change another account.",
+			 "The account '%.40s' is not yours.", user);
 		return false;
 	}
-	if (auth_account_find(api_auth(api), user, api_now_s(api), ret_info)) {
-		api_error(res, 404, "ResourceNotFound", NULL,
-			  "The requested resource of type ManagerAccount named '%.40s' was not found.",
-			  user);
+	if (auth_account_find(rf_auth(rf), user, rf_now_s(rf), ret_info)) {
+		rf_error(res, 404, "ResourceNotFound", NULL,
+			 "The requested resource of type ManagerAccount named '%.40s' was not found.",
+			 user);
 		return false;
 	}
 	return true;
 }
 
-static void account_get(struct api *api, const struct api_request *req,
-			struct api_response *res)
+static void account_get(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res)
 {
 	struct auth_account_info a;
 
-	if (lookup(api, req, res, &a))
+	if (lookup(rf, req, res, &a))
 		send(res, 200, account_json(&a));
 }
 
-static void account_delete(struct api *api, const struct api_request *req,
-			   struct api_response *res)
+static void account_delete(struct redfish *rf, const struct rf_request *req,
+			   struct http_response *res)
 {
 	struct dhp_error err = { 0 };
 	struct auth_account_info a;
 
-	if (!lookup(api, req, res, &a))
+	if (!lookup(rf, req, res, &a))
 		return;
-	if (auth_account_delete(api_auth(api), a.user, &err))
-		api_error_from(res, &err);
+	if (auth_account_delete(rf_auth(rf), a.user, &err))
+		rf_error_from(res, &err);
 	else
-		api_ok(res, 204, NULL);
+		rf_ok(res, 204, NULL);
 }
 
 /* --- accounts: writing --------------------------------------------------- */
@@ -198,19 +198,19 @@ static bool type_ok(const json_t *val, json_type type)
 }
 
 /* 0, or a 400 in res. */
-static int check_body(const json_t *body, struct api_response *res)
+static int check_body(const json_t *body, struct http_response *res)
 {
 	const char *key;
 	json_t *val;
 	size_t i;
 
 	if (!json_is_object(body)) {
-		api_error(res, 400, "MalformedJSON", NULL, "The request body must be a JSON object.");
+		rf_error(res, 400, "MalformedJSON", NULL, "The request body must be a JSON object.");
 		return -EINVAL;
 	}
 	if (!json_object_size(body)) {
-		api_error(res, 400, "EmptyJSON", "Add properties to the body and resubmit the request.",
-			  "The request body submitted contained an empty JSON object and the service is unable to process it.");
+		rf_error(res, 400, "EmptyJSON", "Add properties to the body and resubmit the request.",
+			 "The request body submitted contained an empty JSON object and the service is unable to process it.");
 		return -EINVAL;
 	}
 	json_object_foreach((json_t *)body, key, val) {
@@ -218,21 +218,21 @@ static int check_body(const json_t *body, struct api_response *res)
 			if (!strcmp(props[i].name, key))
 				break;
 		if (i == sizeof(props) / sizeof(props[0])) {
-			api_error(res, 400, "PropertyUnknown", NULL,
-				  "The property %.40s is not in the list of valid properties for the resource.",
-				  key);
+			rf_error(res, 400, "PropertyUnknown", NULL,
+				 "The property %.40s is not in the list of valid properties for the resource.",
+				 key);
 			return -EINVAL;
 		}
 		if (props[i].type == JSON_NULL) {
-			api_error(res, 400, "PropertyNotWritable", NULL,
-				  "The property %s is a read-only property and cannot be assigned a value.",
-				  key);
+			rf_error(res, 400, "PropertyNotWritable", NULL,
+				 "The property %s is a read-only property and cannot be assigned a value.",
+				 key);
 			return -EINVAL;
 		}
 		if (!type_ok(val, props[i].type)) {
-			api_error(res, 400, "PropertyValueTypeError", NULL,
-				  "The value for the property %s is not a type that the property can accept.",
-				  key);
+			rf_error(res, 400, "PropertyValueTypeError", NULL,
+				 "The value for the property %s is not a type that the property can accept.",
+				 key);
 			return -EINVAL;
 		}
 	}
@@ -240,44 +240,44 @@ static int check_body(const json_t *body, struct api_response *res)
 }
 
 /* RoleId of body into ret_role (unchanged when absent); 0 or a 400. */
-static int body_role(const json_t *body, struct api_response *res, enum auth_role *ret_role)
+static int body_role(const json_t *body, struct http_response *res, enum auth_role *ret_role)
 {
 	const char *name = json_string_value(json_object_get(body, "RoleId"));
 
 	if (name && auth_role_parse(name, ret_role)) {
-		api_error(res, 400, "PropertyValueNotInList", NULL,
-			  "The value '%.40s' for the property RoleId is not in the list of acceptable values (Administrator, Operator, ReadOnly).",
-			  name);
+		rf_error(res, 400, "PropertyValueNotInList", NULL,
+			 "The value '%.40s' for the property RoleId is not in the list of acceptable values (Administrator, Operator, ReadOnly).",
+			 name);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int missing(struct api_response *res, const char *name)
+static int missing(struct http_response *res, const char *name)
 {
-	api_error(res, 400, "PropertyMissing", NULL,
-		  "The property %s is a required property and must be included in the request.",
-		  name);
+	rf_error(res, 400, "PropertyMissing", NULL,
+		 "The property %s is a required property and must be included in the request.",
+		 name);
 	return -EINVAL;
 }
 
 /* Answer 200 or 201 with the account as it is now. */
-static void send_account(struct api *api, struct api_response *res, unsigned status,
+static void send_account(struct redfish *rf, struct http_response *res, unsigned status,
 			 const char *user)
 {
 	struct auth_account_info a;
 
-	if (auth_account_find(api_auth(api), user, api_now_s(api), &a))
-		api_error(res, 500, "InternalError", NULL, "the account %s vanished", user);
+	if (auth_account_find(rf_auth(rf), user, rf_now_s(rf), &a))
+		rf_error(res, 500, "InternalError", NULL, "the account %s vanished", user);
 	else
 		send(res, status, account_json(&a));
 }
 
-static void account_create(struct api *api, const struct api_request *req,
-			   struct api_response *res)
+static void account_create(struct redfish *rf, const struct rf_request *req,
+			   struct http_response *res)
 {
 	const json_t *body = req->body;
-	struct auth *auth = api_auth(api);
+	struct auth *auth = rf_auth(rf);
 	struct dhp_error err = { 0 };
 	enum auth_role role = AUTH_ROLE_READONLY;
 	const char *user, *password;
@@ -295,13 +295,13 @@ static void account_create(struct api *api, const struct api_request *req,
 		goto fail;
 	if (json_is_false(enabled) && auth_account_set_enabled(auth, user, false, &err))
 		goto delete_account;
-	api_header(res, "Location", ACCOUNTS "/%s", user);
-	send_account(api, res, 201, user);
+	http_header(res, "Location", ACCOUNTS "/%s", user);
+	send_account(rf, res, 201, user);
 	return;
 delete_account:
 	auth_account_delete(auth, user, NULL);
 fail:
-	api_error_from(res, &err);
+	rf_error_from(res, &err);
 }
 
 /*
@@ -309,11 +309,11 @@ fail:
  * fails, and the password, which cannot be undone, comes last (its rule is
  * checked before anything changes).
  */
-static void account_patch(struct api *api, const struct api_request *req,
-			  struct api_response *res)
+static void account_patch(struct redfish *rf, const struct rf_request *req,
+			  struct http_response *res)
 {
 	const json_t *body = req->body;
-	struct auth *auth = api_auth(api);
+	struct auth *auth = rf_auth(rf);
 	struct dhp_error err = { 0 };
 	struct auth_account_info a;
 	const char *user_name, *password;
@@ -322,7 +322,7 @@ static void account_patch(struct api *api, const struct api_request *req,
 	json_t *enabled;
 	size_t len;
 
-	if (!lookup(api, req, res, &a) || check_body(body, res))
+	if (!lookup(rf, req, res, &a) || check_body(body, res))
 		return;
 	role = a.role;
 	if (body_role(body, res, &role))
@@ -332,21 +332,21 @@ static void account_patch(struct api *api, const struct api_request *req,
 	enabled = json_object_get(body, "Enabled");
 	if (!(req->who->privileges & AUTH_PRIV_CONFIGURE_USERS) &&
 	    (!password || json_object_size(body) != 1)) {
-		api_error(res, 403, "InsufficientPrivilege",
-			  "Only an account with ConfigureUsers may change more than its own Password.",
-			  "Without ConfigureUsers, Password is the only property you may change.");
+		rf_error(res, 403, "InsufficientPrivilege",
+			 "Only an account with ConfigureUsers may change more than its own Password.",
+			 "Without ConfigureUsers, Password is the only property you may change.");
 		return;
 	}
 	if (user_name && strcmp(user_name, a.user)) {
-		api_error(res, 400, "PropertyNotWritable", "Create a new account and delete this one.",
-			  "The property UserName cannot be changed: accounts are not renamed.");
+		rf_error(res, 400, "PropertyNotWritable", "Create a new account and delete this one.",
+			 "The property UserName cannot be changed: accounts are not renamed.");
 		return;
 	}
 	len = password ? strlen(password) : AUTH_PASSWORD_MIN;
 	if (len < AUTH_PASSWORD_MIN || len > AUTH_PASSWORD_MAX) {
-		api_error(res, 400, "PropertyValueError", NULL,
-			  "The value for the property Password is not valid: it must have %d to %d bytes.",
-			  AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
+		rf_error(res, 400, "PropertyValueError", NULL,
+			 "The value for the property Password is not valid: it must have %d to %d bytes.",
+			 AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
 		return;
 	}
 	if (role != a.role) {
@@ -361,7 +361,7 @@ static void account_patch(struct api *api, const struct api_request *req,
 	}
 	if (password && auth_account_set_password(auth, a.user, password, &err))
 		goto undo_enabled;
-	send_account(api, res, 200, a.user);
+	send_account(rf, res, 200, a.user);
 	return;
 undo_enabled:
 	if (enabled_changed)
@@ -370,17 +370,17 @@ undo_role:
 	if (role_changed)
 		auth_account_set_role(auth, a.user, a.role, NULL);
 fail:
-	api_error_from(res, &err);
+	rf_error_from(res, &err);
 }
 
-const struct api_route api_routes_accounts[] = {
-	{ API_GET, ACCOUNT_SERVICE, service_get, AUTH_PRIV_LOGIN },
-	{ API_GET, ACCOUNTS, accounts_list, AUTH_PRIV_LOGIN },
-	{ API_POST, ACCOUNTS, account_create, AUTH_PRIV_CONFIGURE_USERS },
-	{ API_GET, ACCOUNTS "/{}", account_get, AUTH_PRIV_LOGIN },
-	{ API_PATCH, ACCOUNTS "/{}", account_patch, AUTH_PRIV_CONFIGURE_SELF },
-	{ API_DELETE, ACCOUNTS "/{}", account_delete, AUTH_PRIV_CONFIGURE_USERS },
-	{ API_GET, ROLES, roles_list, AUTH_PRIV_LOGIN },
-	{ API_GET, ROLES "/{}", role_get, AUTH_PRIV_LOGIN },
+const struct rf_route rf_routes_accounts[] = {
+	{ HTTP_GET, ACCOUNT_SERVICE, service_get, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, ACCOUNTS, accounts_list, AUTH_PRIV_LOGIN },
+	{ HTTP_POST, ACCOUNTS, account_create, AUTH_PRIV_CONFIGURE_USERS },
+	{ HTTP_GET, ACCOUNTS "/{}", account_get, AUTH_PRIV_LOGIN },
+	{ HTTP_PATCH, ACCOUNTS "/{}", account_patch, AUTH_PRIV_CONFIGURE_SELF },
+	{ HTTP_DELETE, ACCOUNTS "/{}", account_delete, AUTH_PRIV_CONFIGURE_USERS },
+	{ HTTP_GET, ROLES, roles_list, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, ROLES "/{}", role_get, AUTH_PRIV_LOGIN },
 	{ 0, NULL, NULL, 0 },
 };

@@ -10,14 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
-static void chassis_list(struct api *api, const struct api_request *req,
-			 struct api_response *res)
+static void chassis_list(struct redfish *rf, const struct rf_request *req,
+			 struct http_response *res)
 {
 	json_t *coll = rf_collection(RF_T_CHASSISES, "Chassis Collection", RF_CHASSIS);
 
 	(void)req;
 	if (coll)
-		rf_members_add(coll, "Members", rf_chassis_link(dhp_core_server(api_core(api))));
+		rf_members_add(coll, "Members", rf_chassis_link(dhp_core_server(rf_core(rf))));
 	rf_send(res, 200, coll);
 }
 
@@ -41,9 +41,9 @@ static json_t *chassis_links(struct dhp_server *server, const char **ret_health)
 
 /* What the backend is and how a processor leaves a running partition
  * (DESIGN.md §9: QEMU parks it where a CPU unplug is unsafe). */
-static void backend_info(struct api *api, json_t *dhp)
+static void backend_info(struct redfish *rf, json_t *dhp)
 {
-	struct dhp_backend *be = dhp_core_backend(api_core(api));
+	struct dhp_backend *be = dhp_core_backend(rf_core(rf));
 	struct dhp_backend_info info;
 
 	dhp_backend_describe(be, &info);
@@ -61,10 +61,10 @@ static void backend_info(struct api *api, json_t *dhp)
 						   : json_null());
 }
 
-static void chassis_get(struct api *api, const struct api_request *req,
-			struct api_response *res)
+static void chassis_get(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res)
 {
-	struct dhp_server *server = dhp_core_server(api_core(api));
+	struct dhp_server *server = dhp_core_server(rf_core(rf));
 	const char *health = "OK";
 	json_t *chassis, *links;
 	char name[DHP_NAME_MAX + 16], digest[17];
@@ -96,12 +96,12 @@ static void chassis_get(struct api *api, const struct api_request *req,
 		"Units", (json_int_t)server->n_units,
 		"Partitions", (json_int_t)server->n_partitions,
 		"Digest", digest));
-	backend_info(api, json_object_get(json_object_get(chassis, "Oem"), "Dhp"));
+	backend_info(rf, json_object_get(json_object_get(chassis, "Oem"), "Dhp"));
 	rf_send(res, 200, chassis);
 }
 
-const struct api_route api_routes_chassis[] = {
-	{ API_GET, RF_CHASSIS, chassis_list, AUTH_PRIV_LOGIN },
-	{ API_GET, RF_CHASSIS "/{}", chassis_get, AUTH_PRIV_LOGIN },
+const struct rf_route rf_routes_chassis[] = {
+	{ HTTP_GET, RF_CHASSIS, chassis_list, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, RF_CHASSIS "/{}", chassis_get, AUTH_PRIV_LOGIN },
 	{ 0, NULL, NULL, 0 },
 };

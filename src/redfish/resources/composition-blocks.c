@@ -91,9 +91,9 @@ static json_t *block_oem(const struct dhp_unit *u)
 				   : json_null());
 }
 
-json_t *rf_block_json(struct api *api, const struct dhp_unit *u)
+json_t *rf_block_json(struct redfish *rf, const struct dhp_unit *u)
 {
-	struct dhp_core *core = api_core(api);
+	struct dhp_core *core = rf_core(rf);
 	struct dhp_server *server = dhp_core_server(core);
 	uint32_t owner = rf_unit_system(core, u);
 	const struct dhp_partition *p = owner ? dhp_server_partition(server, owner) : NULL;
@@ -131,9 +131,9 @@ json_t *rf_block_json(struct api *api, const struct dhp_unit *u)
 	return block;
 }
 
-void rf_blocks_list(struct api *api, const struct api_request *req, struct api_response *res)
+void rf_blocks_list(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
-	struct dhp_server *server = dhp_core_server(api_core(api));
+	struct dhp_server *server = dhp_core_server(rf_core(rf));
 	json_t *coll = rf_collection(RF_T_BLOCKS, "Resource Block Collection", RF_BLOCKS);
 
 	(void)req;
@@ -142,15 +142,15 @@ void rf_blocks_list(struct api *api, const struct api_request *req, struct api_r
 	rf_send(res, 200, coll);
 }
 
-void rf_blocks_get(struct api *api, const struct api_request *req, struct api_response *res)
+void rf_blocks_get(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
-	struct dhp_unit *u = dhp_server_unit(dhp_core_server(api_core(api)), req->params[0]);
+	struct dhp_unit *u = dhp_server_unit(dhp_core_server(rf_core(rf)), req->params[0]);
 
 	if (!u) {
 		rf_not_found(res, "ResourceBlock", req->params[0]);
 		return;
 	}
-	rf_send(res, 200, rf_block_json(api, u));
+	rf_send(res, 200, rf_block_json(rf, u));
 }
 
 static const struct rf_prop power_props[] = {
@@ -158,10 +158,10 @@ static const struct rf_prop power_props[] = {
 	{ NULL, 0, 0, NULL },
 };
 
-void rf_blocks_power(struct api *api, const struct api_request *req, struct api_response *res)
+void rf_blocks_power(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	const char *action = "DhpResourceBlock.Power";
-	struct dhp_unit *u = dhp_server_unit(dhp_core_server(api_core(api)), req->params[0]);
+	struct dhp_unit *u = dhp_server_unit(dhp_core_server(rf_core(rf)), req->params[0]);
 	struct dhp_request rq = { .n_units = 1 };
 	const char *state, *id;
 
@@ -179,5 +179,5 @@ void rf_blocks_power(struct api *api, const struct api_request *req, struct api_
 	rq.verb = !strcmp(state, "On") ? DHP_VERB_POWER_ON : DHP_VERB_POWER_OFF;
 	id = u->id;
 	rq.units = &id;
-	rf_submit(api, res, &rq);
+	rf_submit(rf, res, &rq);
 }

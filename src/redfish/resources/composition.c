@@ -8,13 +8,13 @@
 
 #include <string.h>
 
-static void composition_get(struct api *api, const struct api_request *req,
-			    struct api_response *res)
+static void composition_get(struct redfish *rf, const struct rf_request *req,
+			    struct http_response *res)
 {
 	json_t *svc = rf_resource(RF_T_COMP, "CompositionService", "Composition Service",
 				  RF_COMPOSITION);
 
-	(void)api, (void)req;
+	(void)rf, (void)req;
 	if (svc) {
 		json_object_set_new(svc, "Description", json_string(
 			"Partitions are composed from the server's units: specific composition "
@@ -30,20 +30,20 @@ static void composition_get(struct api *api, const struct api_request *req,
 	rf_send(res, 200, svc);
 }
 
-static void zones_list(struct api *api, const struct api_request *req,
-		       struct api_response *res)
+static void zones_list(struct redfish *rf, const struct rf_request *req,
+		       struct http_response *res)
 {
 	json_t *coll = rf_collection(RF_T_ZONES, "Resource Zone Collection", RF_ZONES);
 
 	(void)req;
 	if (coll)
-		rf_members_add(coll, "Members", rf_zone_link(dhp_core_server(api_core(api))));
+		rf_members_add(coll, "Members", rf_zone_link(dhp_core_server(rf_core(rf))));
 	rf_send(res, 200, coll);
 }
 
-static void zone_get(struct api *api, const struct api_request *req, struct api_response *res)
+static void zone_get(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
-	struct dhp_server *server = dhp_core_server(api_core(api));
+	struct dhp_server *server = dhp_core_server(rf_core(rf));
 	const char *health = "OK";
 	json_t *zone, *links;
 
@@ -78,14 +78,14 @@ static void zone_get(struct api *api, const struct api_request *req, struct api_
 #define CONFIGURE AUTH_PRIV_CONFIGURE_COMPONENTS
 #define BLOCK RF_BLOCKS "/{}"
 
-const struct api_route api_routes_composition[] = {
-	{ API_GET, RF_COMPOSITION, composition_get, LOGIN },
-	{ API_GET, RF_BLOCKS, rf_blocks_list, LOGIN },
-	{ API_GET, BLOCK, rf_blocks_get, LOGIN },
-	{ API_GET, BLOCK "/Processors/{}", rf_blocks_processor, LOGIN },
-	{ API_GET, BLOCK "/Memory/{}", rf_blocks_memory, LOGIN },
-	{ API_POST, BLOCK "/Actions/Oem/DhpResourceBlock.Power", rf_blocks_power, CONFIGURE },
-	{ API_GET, RF_ZONES, zones_list, LOGIN },
-	{ API_GET, RF_ZONES "/{}", zone_get, LOGIN },
+const struct rf_route rf_routes_composition[] = {
+	{ HTTP_GET, RF_COMPOSITION, composition_get, LOGIN },
+	{ HTTP_GET, RF_BLOCKS, rf_blocks_list, LOGIN },
+	{ HTTP_GET, BLOCK, rf_blocks_get, LOGIN },
+	{ HTTP_GET, BLOCK "/Processors/{}", rf_blocks_processor, LOGIN },
+	{ HTTP_GET, BLOCK "/Memory/{}", rf_blocks_memory, LOGIN },
+	{ HTTP_POST, BLOCK "/Actions/Oem/DhpResourceBlock.Power", rf_blocks_power, CONFIGURE },
+	{ HTTP_GET, RF_ZONES, zones_list, LOGIN },
+	{ HTTP_GET, RF_ZONES "/{}", zone_get, LOGIN },
 	{ 0, NULL, NULL, 0 },
 };

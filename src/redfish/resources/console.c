@@ -107,43 +107,43 @@ static bool pick(const struct range *r, uint64_t size, uint64_t *first, uint64_t
 	return true;
 }
 
-static void no_console(struct api *api, struct api_response *res, const char *name,
+static void no_console(struct redfish *rf, struct http_response *res, const char *name,
 		       const struct dhp_error *err)
 {
-	struct dhp_backend *be = dhp_core_backend(api_core(api));
+	struct dhp_backend *be = dhp_core_backend(rf_core(rf));
 
 	if (!be || !be->ops->console_open) {
-		api_error(res, 404, "ResourceNotFound",
-			  "Consoles exist on a QEMU server (dhpd --server qemu:TOPOLOGY).",
-			  "Partition '%s' has no console: the %s server keeps no console logs "
-			  "(its operating systems are simulated).", name,
-			  be && !strcmp(be->ops->name, "sim") ? "simulated" : "backend's");
+		rf_error(res, 404, "ResourceNotFound",
+			 "Consoles exist on a QEMU server (dhpd --server qemu:TOPOLOGY).",
+			 "Partition '%s' has no console: the %s server keeps no console logs "
+			 "(its operating systems are simulated).", name,
+			 be && !strcmp(be->ops->name, "sim") ? "simulated" : "backend's");
 		return;
 	}
 	if (err->code == -ENOENT) {
-		api_error(res, 404, "ResourceNotFound", "Start the partition: its console log "
-			  "begins with its boot.", "Partition '%s' has no console log yet.", name);
+		rf_error(res, 404, "ResourceNotFound", "Start the partition: its console log "
+			 "begins with its boot.", "Partition '%s' has no console log yet.", name);
 		return;
 	}
-	api_error_from(res, err);
+	rf_error_from(res, err);
 }
 
 /* 416: nothing new at that offset, or the log is shorter than it now. */
-static void unsatisfiable(struct api_response *res, const char *name, off_t size)
+static void unsatisfiable(struct http_response *res, const char *name, off_t size)
 {
-	api_error(res, 416, "GeneralError", "Ask from an offset below the size; a size below "
-		  "your offset means that the log started again (the partition restarted).",
-		  "The console log of '%s' has %jd bytes: nothing in the range asked for.", name,
-		  (intmax_t)size);
-	api_header(res, "Accept-Ranges", "bytes");
-	api_header(res, "Content-Range", "bytes */%jd", (intmax_t)size);
+	rf_error(res, 416, "GeneralError", "Ask from an offset below the size; a size below "
+		 "your offset means that the log started again (the partition restarted).",
+		 "The console log of '%s' has %jd bytes: nothing in the range asked for.", name,
+		 (intmax_t)size);
+	http_header(res, "Accept-Ranges", "bytes");
+	http_header(res, "Content-Range", "bytes */%jd", (intmax_t)size);
 }
 
-static void console_get(struct api *api, const struct api_request *req,
-			struct api_response *res)
+static void console_get(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res)
 {
-	struct dhp_backend *be = dhp_core_backend(api_core(api));
-	const struct dhp_partition *p = rf_partition(api, req->params[0]);
+	struct dhp_backend *be = dhp_core_backend(rf_core(rf));
+	const struct dhp_partition *p = rf_partition(rf, req->params[0]);
 	struct dhp_error err = { 0 };
 	struct range r;
 	bool ranged;
@@ -157,14 +157,14 @@ static void console_get(struct api *api, const struct api_request *req,
 		return;
 	}
 	if (!be || !be->ops->console_open || be->ops->console_open(be, p->id, &fd, &err) < 0) {
-		no_console(api, res, p->name, &err);
+		no_console(rf, res, p->name, &err);
 		return;
 	}
 	if (fstat(fd, &st) < 0) {
 		dhp_error_set(&err, -errno, "cannot read the console log of '%s': %s", p->name,
 			      strerror(errno));
 		close(fd);
-		api_error_from(res, &err);
+		rf_error_from(res, &err);
 		return;
 	}
 	ranged = parse_range(req->range, &r);
@@ -179,7 +179,7 @@ static void console_get(struct api *api, const struct api_request *req,
 	res->raw_owned = malloc(len ? len : 1);
 	if (!res->raw_owned) {
 		close(fd);
-		api_error(res, 500, "InternalError", NULL, "out of memory");
+		rf_error(res, 500, "InternalError", NULL, "out of memory");
 		return;
 	}
 	/* The log may have changed since fstat: send what is there. */
@@ -191,17 +191,17 @@ static void console_get(struct api *api, const struct api_request *req,
 	}
 	res->raw_len = (size_t)n;
 	res->raw_type = CONSOLE_TYPE;
-	api_header(res, "Accept-Ranges", "bytes");
+	http_header(res, "Accept-Ranges", "bytes");
 	if (first == 0 && res->raw_len == (uint64_t)st.st_size) {
 		res->status = 200;
 		return;
 	}
 	res->status = 206;
-	api_header(res, "Content-Range", "bytes %" PRIu64 "-%" PRIu64 "/%jd", first,
-		   first + res->raw_len - 1, (intmax_t)st.st_size);
+	http_header(res, "Content-Range", "bytes %" PRIu64 "-%" PRIu64 "/%jd", first,
+		    first + res->raw_len - 1, (intmax_t)st.st_size);
 }
 
-const struct api_route api_routes_console[] = {
-	{ API_GET, RF_SYSTEMS "/{}/Oem/Dhp/Console", console_get, AUTH_PRIV_LOGIN },
+const struct rf_route rf_routes_console[] = {
+	{ HTTP_GET, RF_SYSTEMS "/{}/Oem/Dhp/Console", console_get, AUTH_PRIV_LOGIN },
 	{ 0, NULL, NULL, 0 },
 };

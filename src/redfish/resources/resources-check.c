@@ -18,7 +18,7 @@
 #define QUOTE_MAX 40
 
 struct check {
-	struct api_response *res;
+	struct http_response *res;
 	const char *action;	/* NULL: a resource body */
 };
 
@@ -30,22 +30,22 @@ static const struct rf_prop link_props[] = {
 static int fail_unknown(struct check *c, const char *path)
 {
 	if (c->action)
-		api_error(c->res, 400, "ActionParameterUnknown",
-			  "Remove the parameter; docs/redfish.md lists the action's parameters.",
-			  "The action %s was submitted with the invalid parameter %s.", c->action,
-			  path);
+		rf_error(c->res, 400, "ActionParameterUnknown",
+			 "Remove the parameter; docs/redfish.md lists the action's parameters.",
+			 "The action %s was submitted with the invalid parameter %s.", c->action,
+			 path);
 	else
-		api_error(c->res, 400, "PropertyUnknown",
-			  "Remove the property; docs/redfish.md lists what may be written.",
-			  "The property %s is not in the list of valid properties for the resource.",
-			  path);
+		rf_error(c->res, 400, "PropertyUnknown",
+			 "Remove the property; docs/redfish.md lists what may be written.",
+			 "The property %s is not in the list of valid properties for the resource.",
+			 path);
 	return -EINVAL;
 }
 
 static int fail_readonly(struct check *c, const char *path)
 {
-	api_error(c->res, 400, "PropertyNotWritable", "Remove the property from the request.",
-		  "The property %s is a read-only property and cannot be assigned a value.", path);
+	rf_error(c->res, 400, "PropertyNotWritable", "Remove the property from the request.",
+		 "The property %s is a read-only property and cannot be assigned a value.", path);
 	return -EINVAL;
 }
 
@@ -55,15 +55,15 @@ static int fail_type(struct check *c, const char *path, const json_t *val)
 	const char *shown = text ? text : "?";
 
 	if (c->action)
-		api_error(c->res, 400, "ActionParameterValueTypeError",
-			  "Correct the value's type and resubmit the request.",
-			  "The value '%.*s' for the parameter %s in the action %s is not a type that "
-			  "the parameter can accept.", QUOTE_MAX, shown, path, c->action);
+		rf_error(c->res, 400, "ActionParameterValueTypeError",
+			 "Correct the value's type and resubmit the request.",
+			 "The value '%.*s' for the parameter %s in the action %s is not a type that "
+			 "the parameter can accept.", QUOTE_MAX, shown, path, c->action);
 	else
-		api_error(c->res, 400, "PropertyValueTypeError",
-			  "Correct the value's type and resubmit the request.",
-			  "The value '%.*s' for the property %s is not a type that the property can "
-			  "accept.", QUOTE_MAX, shown, path);
+		rf_error(c->res, 400, "PropertyValueTypeError",
+			 "Correct the value's type and resubmit the request.",
+			 "The value '%.*s' for the property %s is not a type that the property can "
+			 "accept.", QUOTE_MAX, shown, path);
 	free(text);
 	return -EINVAL;
 }
@@ -71,15 +71,15 @@ static int fail_type(struct check *c, const char *path, const json_t *val)
 static int fail_missing(struct check *c, const char *path)
 {
 	if (c->action)
-		api_error(c->res, 400, "ActionParameterMissing",
-			  "Supply the parameter and resubmit the request.",
-			  "The action %s requires the parameter %s to be present in the request "
-			  "body.", c->action, path);
+		rf_error(c->res, 400, "ActionParameterMissing",
+			 "Supply the parameter and resubmit the request.",
+			 "The action %s requires the parameter %s to be present in the request "
+			 "body.", c->action, path);
 	else
-		api_error(c->res, 400, "PropertyMissing",
-			  "Supply the property and resubmit the request.",
-			  "The property %s is a required property and must be included in the "
-			  "request.", path);
+		rf_error(c->res, 400, "PropertyMissing",
+			 "Supply the property and resubmit the request.",
+			 "The property %s is a required property and must be included in the "
+			 "request.", path);
 	return -EINVAL;
 }
 
@@ -154,7 +154,7 @@ static int check_object(struct check *c, const json_t *obj, const struct rf_prop
 	return 0;
 }
 
-int rf_check(struct api_response *res, const json_t *body, const struct rf_prop *props,
+int rf_check(struct http_response *res, const json_t *body, const struct rf_prop *props,
 	     const char *action)
 {
 	struct check c = { res, action };
@@ -171,32 +171,32 @@ int rf_check(struct api_response *res, const json_t *body, const struct rf_prop 
 		return r < 0 ? -EINVAL : 0;
 	}
 	if (!json_is_object(body)) {
-		api_error(res, 400, "MalformedJSON", "Send a JSON object as the request body.",
-			  "The request body submitted was malformed JSON and could not be parsed "
-			  "by the receiving service.");
+		rf_error(res, 400, "MalformedJSON", "Send a JSON object as the request body.",
+			 "The request body submitted was malformed JSON and could not be parsed "
+			 "by the receiving service.");
 		return -EINVAL;
 	}
 	return check_object(&c, body, props, "");
 }
 
-void rf_bad_value(struct api_response *res, const char *action, const char *prop,
+void rf_bad_value(struct http_response *res, const char *action, const char *prop,
 		  const char *value)
 {
 	if (action)
-		api_error(res, 400, "ActionParameterValueNotInList",
-			  "Choose a value from the enumeration list that the implementation can "
-			  "support and resubmit the request.",
-			  "The value '%.*s' for the parameter %s in the action %s is not in the list "
-			  "of acceptable values.", QUOTE_MAX, value, prop, action);
+		rf_error(res, 400, "ActionParameterValueNotInList",
+			 "Choose a value from the enumeration list that the implementation can "
+			 "support and resubmit the request.",
+			 "The value '%.*s' for the parameter %s in the action %s is not in the list "
+			 "of acceptable values.", QUOTE_MAX, value, prop, action);
 	else
-		api_error(res, 400, "PropertyValueNotInList",
-			  "Choose a value from the enumeration list that the implementation can "
-			  "support and resubmit the request.",
-			  "The value '%.*s' for the property %s is not in the list of acceptable "
-			  "values.", QUOTE_MAX, value, prop);
+		rf_error(res, 400, "PropertyValueNotInList",
+			 "Choose a value from the enumeration list that the implementation can "
+			 "support and resubmit the request.",
+			 "The value '%.*s' for the property %s is not in the list of acceptable "
+			 "values.", QUOTE_MAX, value, prop);
 }
 
-int rf_block_ref(struct api *api, struct api_response *res, const json_t *link,
+int rf_block_ref(struct redfish *rf, struct http_response *res, const json_t *link,
 		 struct dhp_unit **ret_unit)
 {
 	const char *uri = json_string_value(json_object_get(link, "@odata.id"));
@@ -204,19 +204,19 @@ int rf_block_ref(struct api *api, struct api_response *res, const json_t *link,
 	struct dhp_unit *u = NULL;
 
 	if (uri && !strncmp(uri, prefix, strlen(prefix)) && !strchr(uri + strlen(prefix), '/'))
-		u = dhp_server_unit(dhp_core_server(api_core(api)), uri + strlen(prefix));
+		u = dhp_server_unit(dhp_core_server(rf_core(rf)), uri + strlen(prefix));
 	if (!u) {
-		api_error(res, 400, "ResourceMissingAtURI",
-			  "Name a resource block by the @odata.id of a member of " RF_BLOCKS ".",
-			  "The resource at the URI '%.*s' was not found.", 2 * QUOTE_MAX,
-			  uri ? uri : "");
+		rf_error(res, 400, "ResourceMissingAtURI",
+			 "Name a resource block by the @odata.id of a member of " RF_BLOCKS ".",
+			 "The resource at the URI '%.*s' was not found.", 2 * QUOTE_MAX,
+			 uri ? uri : "");
 		return -EINVAL;
 	}
 	*ret_unit = u;
 	return 0;
 }
 
-int rf_apply_time(struct api_response *res, const json_t *body, const char *action,
+int rf_apply_time(struct http_response *res, const json_t *body, const char *action,
 		  bool *ret_on_restart)
 {
 	const char *key = "@Redfish.OperationApplyTime";

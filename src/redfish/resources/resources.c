@@ -122,27 +122,27 @@ json_t *rf_collection_caps(struct dhp_server *server)
 			 "RelatedItem", rf_zone_link(server));
 }
 
-void rf_send(struct api_response *res, unsigned status, json_t *body)
+void rf_send(struct http_response *res, unsigned status, json_t *body)
 {
 	if (!body) {
-		api_error(res, 500, "InternalError", "Retry the request.",
-			  "The request failed due to an internal service error (out of memory).");
+		rf_error(res, 500, "InternalError", "Retry the request.",
+			 "The request failed due to an internal service error (out of memory).");
 		return;
 	}
-	api_ok(res, status, body);
+	rf_ok(res, status, body);
 }
 
-void rf_not_found(struct api_response *res, const char *type, const char *name)
+void rf_not_found(struct http_response *res, const char *type, const char *name)
 {
-	api_error(res, 404, "ResourceNotFound", "Check the URI: list the collection first.",
-		  "The requested resource of type %s named '%s' was not found.", type, name);
+	rf_error(res, 404, "ResourceNotFound", "Check the URI: list the collection first.",
+		 "The requested resource of type %s named '%s' was not found.", type, name);
 }
 
-void rf_not_allowed(struct api_response *res, const char *allow)
+void rf_not_allowed(struct http_response *res, const char *allow)
 {
-	api_header(res, "Allow", "%s", allow);
-	api_error(res, 405, "OperationNotAllowed", NULL,
-		  "The HTTP method is not allowed on this resource.");
+	http_header(res, "Allow", "%s", allow);
+	rf_error(res, 405, "OperationNotAllowed", NULL,
+		 "The HTTP method is not allowed on this resource.");
 }
 
 /* One entity tag of a list: trimmed, compared whole (weak tags included:
@@ -172,28 +172,28 @@ bool rf_if_match(const char *header, const char *etag)
 	}
 }
 
-void rf_accepted(struct api *api, struct api_response *res, uint64_t op_id)
+void rf_accepted(struct redfish *rf, struct http_response *res, uint64_t op_id)
 {
 	struct dhp_op op;
 
-	if (rf_find_op(api, op_id, &op) < 0) {
-		api_error(res, 500, "InternalError", NULL,
-			  "Operation %llu was accepted but cannot be read back.",
-			  (unsigned long long)op_id);
+	if (rf_find_op(rf, op_id, &op) < 0) {
+		rf_error(res, 500, "InternalError", NULL,
+			 "Operation %llu was accepted but cannot be read back.",
+			 (unsigned long long)op_id);
 		return;
 	}
-	api_header(res, "Location", RF_MONITORS "/%llu", (unsigned long long)op_id);
-	rf_send(res, 202, rf_task_json(api, &op));
+	http_header(res, "Location", RF_MONITORS "/%llu", (unsigned long long)op_id);
+	rf_send(res, 202, rf_task_json(rf, &op));
 }
 
-void rf_submit(struct api *api, struct api_response *res, const struct dhp_request *req)
+void rf_submit(struct redfish *rf, struct http_response *res, const struct dhp_request *req)
 {
 	struct dhp_error err = { 0 };
 	uint64_t id;
 
-	if (dhp_core_submit(api_core(api), req, &id, &err) < 0) {
-		api_error_from(res, &err);
+	if (dhp_core_submit(rf_core(rf), req, &id, &err) < 0) {
+		rf_error_from(res, &err);
 		return;
 	}
-	rf_accepted(api, res, id);
+	rf_accepted(rf, res, id);
 }

@@ -9,15 +9,15 @@
  * caller's json_object_set_new() then drops it, and rf_send() answers 500
  * for a NULL body). docs/redfish.md is the contract these files implement.
  */
-#ifndef DHP_API_RESOURCES_RESOURCES_H
-#define DHP_API_RESOURCES_RESOURCES_H
+#ifndef DHP_REDFISH_RESOURCES_RESOURCES_H
+#define DHP_REDFISH_RESOURCES_RESOURCES_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "redfish/redfish.h"
+#include "redfish/internal.h"
 
 #define RF_V1		"/redfish/v1"
 #define RF_SYSTEMS	RF_V1 "/Systems"
@@ -87,18 +87,18 @@ json_t *rf_collection_caps(struct dhp_server *server);
 
 /* Answer status with body (200, 201, 202...), or 500 when body is NULL.
  * Takes ownership of body. */
-void rf_send(struct api_response *res, unsigned status, json_t *body);
+void rf_send(struct http_response *res, unsigned status, json_t *body);
 /* 404 for a resource of a Redfish type ("ComputerSystem") named name. */
-void rf_not_found(struct api_response *res, const char *type, const char *name);
+void rf_not_found(struct http_response *res, const char *type, const char *name);
 /* 405 for a method a resource does not take. */
-void rf_not_allowed(struct api_response *res, const char *allow);
+void rf_not_allowed(struct http_response *res, const char *allow);
 /* Whether an If-Match header (a list of tags, or "*") accepts etag. */
 bool rf_if_match(const char *header, const char *etag);
 
 /* An operation was accepted: 202, Location the task monitor, body the Task. */
-void rf_accepted(struct api *api, struct api_response *res, uint64_t op_id);
+void rf_accepted(struct redfish *rf, struct http_response *res, uint64_t op_id);
 /* Submit a request and answer 202 (rf_accepted) or the engine's error. */
-void rf_submit(struct api *api, struct api_response *res, const struct dhp_request *req);
+void rf_submit(struct redfish *rf, struct http_response *res, const struct dhp_request *req);
 
 /* ---- resources-check.c: request bodies ---- */
 
@@ -128,20 +128,20 @@ struct rf_prop {
  * PropertyNotWritable, PropertyValueTypeError, PropertyMissing; for an
  * action, named by action, the ActionParameter* ids instead).
  */
-int rf_check(struct api_response *res, const json_t *body, const struct rf_prop *props,
+int rf_check(struct http_response *res, const json_t *body, const struct rf_prop *props,
 	     const char *action);
 /* 400 PropertyValueNotInList (or ActionParameterValueNotInList). */
-void rf_bad_value(struct api_response *res, const char *action, const char *prop,
+void rf_bad_value(struct http_response *res, const char *action, const char *prop,
 		  const char *value);
 /*
  * The unit a resource block link names: exactly RF_BLOCKS "/<unit id>" of
  * an existing unit. 0, or -EINVAL with a 400 (ResourceMissingAtURI) in res.
  */
-int rf_block_ref(struct api *api, struct api_response *res, const json_t *link,
+int rf_block_ref(struct redfish *rf, struct http_response *res, const json_t *link,
 		 struct dhp_unit **ret_unit);
 /* "@Redfish.OperationApplyTime" of body: Immediate (false, the default) or
  * OnReset (true). 0, or -EINVAL with a 400 in res. */
-int rf_apply_time(struct api_response *res, const json_t *body, const char *action,
+int rf_apply_time(struct http_response *res, const json_t *body, const char *action,
 		  bool *ret_on_restart);
 
 /* The properties of a ComputerSystem a client reads but never writes. */
@@ -167,50 +167,50 @@ int rf_apply_time(struct api_response *res, const json_t *body, const char *acti
  * joins at its next restart, or the one being created with it; 0 if none.
  * A unit is in at most one system's Links.ResourceBlocks by construction. */
 uint32_t rf_unit_system(struct dhp_core *core, const struct dhp_unit *u);
-struct dhp_partition *rf_partition(struct api *api, const char *name);
+struct dhp_partition *rf_partition(struct redfish *rf, const char *name);
 /* The ComputerSystem of a partition, exactly as GET returns it (ETags are
  * computed on it). */
-json_t *rf_system_json(struct api *api, const struct dhp_partition *p);
+json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p);
 /* The ETag of rf_system_json(p) into buf; false when out of memory. */
-bool rf_system_etag(struct api *api, const struct dhp_partition *p, char *buf, size_t len);
+bool rf_system_etag(struct redfish *rf, const struct dhp_partition *p, char *buf, size_t len);
 
 /* ---- systems-parts.c: Processor and Memory resources of a unit ---- */
 
 /* The Processor or Memory resource of unit u at the URI base/<kind>/<id>. */
-json_t *rf_part_json(struct api *api, const struct dhp_unit *u, const char *base);
+json_t *rf_part_json(struct redfish *rf, const struct dhp_unit *u, const char *base);
 
 /* ---- composition-blocks.c ---- */
-json_t *rf_block_json(struct api *api, const struct dhp_unit *u);
+json_t *rf_block_json(struct redfish *rf, const struct dhp_unit *u);
 
 /* ---- tasks-json.c ---- */
 /* The Task of an operation (its messages read from the store). */
-json_t *rf_task_json(struct api *api, const struct dhp_op *op);
+json_t *rf_task_json(struct redfish *rf, const struct dhp_op *op);
 /* An operation by id: the engine's while active, else the store's.
  * 0, -ENOENT, or another error. */
-int rf_find_op(struct api *api, uint64_t id, struct dhp_op *ret_op);
+int rf_find_op(struct redfish *rf, uint64_t id, struct dhp_op *ret_op);
 
 /* ---- handlers one file's route table takes from another ---- */
-void rf_systems_patch(struct api *api, const struct api_request *req, struct api_response *res);
-void rf_systems_reset(struct api *api, const struct api_request *req, struct api_response *res);
-void rf_systems_add_block(struct api *api, const struct api_request *req,
-			  struct api_response *res);
-void rf_systems_remove_block(struct api *api, const struct api_request *req,
-			     struct api_response *res);
-void rf_systems_replace(struct api *api, const struct api_request *req,
-			struct api_response *res);
-void rf_systems_processors(struct api *api, const struct api_request *req,
-			   struct api_response *res);
-void rf_systems_memories(struct api *api, const struct api_request *req,
-			 struct api_response *res);
-void rf_systems_processor(struct api *api, const struct api_request *req,
-			  struct api_response *res);
-void rf_systems_memory(struct api *api, const struct api_request *req,
-		       struct api_response *res);
-void rf_blocks_processor(struct api *api, const struct api_request *req,
-			 struct api_response *res);
-void rf_blocks_memory(struct api *api, const struct api_request *req, struct api_response *res);
-void rf_blocks_get(struct api *api, const struct api_request *req, struct api_response *res);
-void rf_blocks_list(struct api *api, const struct api_request *req, struct api_response *res);
-void rf_blocks_power(struct api *api, const struct api_request *req, struct api_response *res);
+void rf_systems_patch(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_systems_reset(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_systems_add_block(struct redfish *rf, const struct rf_request *req,
+			  struct http_response *res);
+void rf_systems_remove_block(struct redfish *rf, const struct rf_request *req,
+			     struct http_response *res);
+void rf_systems_replace(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res);
+void rf_systems_processors(struct redfish *rf, const struct rf_request *req,
+			   struct http_response *res);
+void rf_systems_memories(struct redfish *rf, const struct rf_request *req,
+			 struct http_response *res);
+void rf_systems_processor(struct redfish *rf, const struct rf_request *req,
+			  struct http_response *res);
+void rf_systems_memory(struct redfish *rf, const struct rf_request *req,
+		       struct http_response *res);
+void rf_blocks_processor(struct redfish *rf, const struct rf_request *req,
+			 struct http_response *res);
+void rf_blocks_memory(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_blocks_get(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_blocks_list(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_blocks_power(struct redfish *rf, const struct rf_request *req, struct http_response *res);
 
 #endif

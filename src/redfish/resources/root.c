@@ -12,10 +12,10 @@
 
 #include "common/strindex.h"
 
-static void version_get(struct api *api, const struct api_request *req,
-			struct api_response *res)
+static void version_get(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res)
 {
-	(void)api, (void)req;
+	(void)rf, (void)req;
 	rf_send(res, 200, json_pack("{s:s}", "v1", RF_V1 "/"));
 }
 
@@ -36,13 +36,13 @@ static void service_uuid(struct dhp_server *server, char *buf, size_t len)
 		 (unsigned long long)(b & 0xffffffffffffull));
 }
 
-static void root_get(struct api *api, const struct api_request *req, struct api_response *res)
+static void root_get(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	char uuid[40];
 	json_t *root = rf_resource(RF_T_ROOT, "RootService", "dhp Root Service", RF_V1 "/");
 
 	(void)req;
-	service_uuid(dhp_core_server(api_core(api)), uuid, sizeof(uuid));
+	service_uuid(dhp_core_server(rf_core(rf)), uuid, sizeof(uuid));
 	if (root) {
 		json_object_set_new(root, "RedfishVersion", json_string("1.15.0"));
 		json_object_set_new(root, "UUID", json_string(uuid));
@@ -82,11 +82,11 @@ static const struct {
 	{ "Sessions", RF_V1 "/SessionService/Sessions" },
 };
 
-static void odata_get(struct api *api, const struct api_request *req, struct api_response *res)
+static void odata_get(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	json_t *doc = json_pack("{s:s, s:[]}", "@odata.context", RF_V1 "/$metadata", "value");
 
-	(void)api, (void)req;
+	(void)rf, (void)req;
 	for (size_t i = 0; doc && i < sizeof(singletons) / sizeof(singletons[0]); i++)
 		json_array_append_new(json_object_get(doc, "value"),
 				      json_pack("{s:s, s:s, s:s}", "name", singletons[i].name,
@@ -140,41 +140,34 @@ static const char *metadata_xml(void)
 	}
 	if (len < sizeof(xml))
 		snprintf(xml + len, sizeof(xml) - len,
-			"  <edmx:Reference Uri=\"http://redfish.dmtf.org/schemas/v1/"
-			"RedfishExtensions_v1.xml\">\n"
-			"    <edmx:Include Namespace=\"RedfishExtensions.v1_0_0\" Alias=\"Redfish\"/>\n"
-			"  </edmx:Reference>\n"
-			"  <edmx:DataServices>\n"
-			"    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" "
-			"Namespace=\"Service\">\n"
-			"      <EntityContainer Name=\"Service\" "
-			"Extends=\"ServiceRoot.v1_20_0.ServiceContainer\"/>\n"
-			"    </Schema>\n"
-			"  </edmx:DataServices>\n"
-			"</edmx:Edmx>\n");
+			 "  <edmx:Reference Uri=\"http://redfish.dmtf.org/schemas/v1/"
+			 "RedfishExtensions_v1.xml\">\n"
+			 "    <edmx:Include Namespace=\"RedfishExtensions.v1_0_0\" Alias=\"Redfish\"/>\n"
+			 "  </edmx:Reference>\n"
+			 "  <edmx:DataServices>\n"
+			 "    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" "
+			 "Namespace=\"Service\">\n"
+			 "      <EntityContainer Name=\"Service\" "
+			 "Extends=\"ServiceRoot.v1_20_0.ServiceContainer\"/>\n"
+			 "    </Schema>\n"
+			 "  </edmx:DataServices>\n"
+			 "</edmx:Edmx>\n");
 	return xml;
 }
 
-static void metadata_get(struct api *api, const struct api_request *req,
-			 struct api_response *res)
+static void metadata_get(struct redfish *rf, const struct rf_request *req,
+			 struct http_response *res)
 {
-	(void)api, (void)req;
-#ifdef API_HAS_RAW_BODY
+	(void)rf, (void)req;
 	res->status = 200;
 	res->raw_body = metadata_xml();
 	res->raw_type = "application/xml";
-#else
-	/* api.h cannot send XML yet (raw_body is a proposed extension). */
-	(void)metadata_xml;
-	api_error(res, 501, "ActionNotSupported", NULL,
-		  "The action $metadata is not supported by the resource.");
-#endif
 }
 
-const struct api_route api_routes_root[] = {
-	{ API_GET, "/redfish", version_get, 0 },
-	{ API_GET, RF_V1, root_get, 0 },
-	{ API_GET, RF_V1 "/odata", odata_get, 0 },
-	{ API_GET, RF_V1 "/$metadata", metadata_get, 0 },
+const struct rf_route rf_routes_root[] = {
+	{ HTTP_GET, "/redfish", version_get, 0 },
+	{ HTTP_GET, RF_V1, root_get, 0 },
+	{ HTTP_GET, RF_V1 "/odata", odata_get, 0 },
+	{ HTTP_GET, RF_V1 "/$metadata", metadata_get, 0 },
 	{ 0, NULL, NULL, 0 },
 };

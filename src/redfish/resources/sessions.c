@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "redfish/redfish.h"
+#include "redfish/internal.h"
 
 #define SESSION_SERVICE	"/redfish/v1/SessionService"
 #define SESSIONS	SESSION_SERVICE "/Sessions"
@@ -21,12 +21,12 @@
 #define T_SESSION	"#Session.v1_8_0.Session"
 
 /* A body, or 500 when building it ran out of memory. */
-static void send(struct api_response *res, unsigned status, json_t *body)
+static void send(struct http_response *res, unsigned status, json_t *body)
 {
 	if (!body)
-		api_error(res, 500, "InternalError", NULL, "out of memory");
+		rf_error(res, 500, "InternalError", NULL, "out of memory");
 	else
-		api_ok(res, status, body);
+		rf_ok(res, status, body);
 }
 
 static bool may_see(const struct auth_principal *who, const char *user)
@@ -54,13 +54,13 @@ static json_t *session_json(const struct auth_session_info *s)
 			 "UserName", s->user, "SessionType", "Redfish");
 }
 
-static void service_get(struct api *api, const struct api_request *req,
-			struct api_response *res)
+static void service_get(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res)
 {
 	struct auth_config c;
 
 	(void)req;
-	auth_get_config(api_auth(api), &c);
+	auth_get_config(rf_auth(rf), &c);
 	send(res, 200, json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:{s:s}, s:{s:s, s:s}}",
 				 "@odata.type", T_SESSION_SERVICE, "@odata.id", SESSION_SERVICE,
 				 "Id", "SessionService", "Name", "Session Service",
@@ -69,12 +69,12 @@ static void service_get(struct api *api, const struct api_request *req,
 				 "Status", "State", "Enabled", "Health", "OK"));
 }
 
-static void list(struct api *api, const struct api_request *req, struct api_response *res)
+static void list(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	json_t *body, *members = json_array();
 	struct auth_session_info s;
 
-	for (size_t i = 0; members && !auth_session_get(api_auth(api), i, &s); i++)
+	for (size_t i = 0; members && !auth_session_get(rf_auth(rf), i, &s); i++)
 		if (may_see(req->who, s.user))
 			json_array_append_new(members, json_pack("{s:s+}", "@odata.id",
 								 SESSIONS "/", s.id));
@@ -86,80 +86,80 @@ static void list(struct api *api, const struct api_request *req, struct api_resp
 }
 
 /* The session of the request's {id}, if the caller may see it. */
-static bool lookup(struct api *api, const struct api_request *req, struct api_response *res,
+static bool lookup(struct redfish *rf, const struct rf_request *req, struct http_response *res,
 		   struct auth_session_info *ret_info)
 {
 	const char *id = req->params[0];
 
-	if (find(api_auth(api), id, ret_info)) {
-		api_error(res, 404, "ResourceNotFound", NULL,
-			  "The requested resource of type Session named '%.40s' was not found.", id);
+	if (find(rf_auth(rf), id, ret_info)) {
+		rf_error(res, 404, "ResourceNotFound", NULL,
+			 "The requested resource of type Session named '%.40s' was not found.", id);
 		return false;
 	}
 	if (!may_see(req->who, ret_info->user)) {
-		api_error(res, 403, "InsufficientPrivilege",
-			  "Only an account with ConfigureManager may see or end another's session.",
-			  "The session '%s' belongs to another user.", id);
+		rf_error(res, 403, "InsufficientPrivilege",
+			 "Only an account with ConfigureManager may see or end another's session.",
+			 "The session '%s' belongs to another user.", id);
 		return false;
 	}
 	return true;
 }
 
-static void get(struct api *api, const struct api_request *req, struct api_response *res)
+static void get(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	struct auth_session_info s;
 
-	if (lookup(api, req, res, &s))
+	if (lookup(rf, req, res, &s))
 		send(res, 200, session_json(&s));
 }
 
-static void delete(struct api *api, const struct api_request *req, struct api_response *res)
+static void delete(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	struct auth_session_info s;
 
-	if (!lookup(api, req, res, &s))
+	if (!lookup(rf, req, res, &s))
 		return;
-	auth_session_delete(api_auth(api), s.id);
-	api_ok(res, 204, NULL);
+	auth_session_delete(rf_auth(rf), s.id);
+	rf_ok(res, 204, NULL);
 }
 
 /* {"UserName": string, "Password": string} and nothing else. */
-static bool check_login(const json_t *body, struct api_response *res)
+static bool check_login(const json_t *body, struct http_response *res)
 {
 	static const char *const names[] = { "UserName", "Password" };
 	const char *key;
 	json_t *val;
 
 	if (!json_is_object(body)) {
-		api_error(res, 400, "MalformedJSON", NULL,
-			  "The request body must be a JSON object with UserName and Password.");
+		rf_error(res, 400, "MalformedJSON", NULL,
+			 "The request body must be a JSON object with UserName and Password.");
 		return false;
 	}
 	json_object_foreach((json_t *)body, key, val) {
 		if (strcmp(key, names[0]) && strcmp(key, names[1])) {
-			api_error(res, 400, "PropertyUnknown", NULL,
-				  "The property %.40s is not in the list of valid properties for the resource.",
-				  key);
+			rf_error(res, 400, "PropertyUnknown", NULL,
+				 "The property %.40s is not in the list of valid properties for the resource.",
+				 key);
 			return false;
 		}
 		if (!json_is_string(val)) {
-			api_error(res, 400, "PropertyValueTypeError", NULL,
-				  "The value for the property %s is not a type that the property can accept.",
-				  key);
+			rf_error(res, 400, "PropertyValueTypeError", NULL,
+				 "The value for the property %s is not a type that the property can accept.",
+				 key);
 			return false;
 		}
 	}
 	for (size_t i = 0; i < 2; i++)
 		if (!json_object_get(body, names[i])) {
-			api_error(res, 400, "PropertyMissing", NULL,
-				  "The property %s is a required property and must be included in the request.",
-				  names[i]);
+			rf_error(res, 400, "PropertyMissing", NULL,
+				 "The property %s is a required property and must be included in the request.",
+				 names[i]);
 			return false;
 		}
 	return true;
 }
 
-static void create(struct api *api, const struct api_request *req, struct api_response *res)
+static void create(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	const json_t *body = req->body;
 	struct auth_session_info s = { .created = 0 };
@@ -171,35 +171,35 @@ static void create(struct api *api, const struct api_request *req, struct api_re
 
 	if (!check_login(body, res))
 		return;
-	r = auth_session_create(api_auth(api), json_string_value(json_object_get(body, "UserName")),
+	r = auth_session_create(rf_auth(rf), json_string_value(json_object_get(body, "UserName")),
 				json_string_value(json_object_get(body, "Password")),
-				api_now_s(api), &who, token, &err);
+				rf_now_s(rf), &who, token, &err);
 	if (r == -EACCES || r == -EPERM) {
-		api_error(res, 401, "NoValidSession", err.resolution, "%s", err.message);
+		rf_error(res, 401, "NoValidSession", err.resolution, "%s", err.message);
 		return;
 	}
 	if (r) {
-		api_error_from(res, &err);
+		rf_error_from(res, &err);
 		return;
 	}
 	snprintf(s.id, sizeof(s.id), "%s", who.session_id);
 	snprintf(s.user, sizeof(s.user), "%s", who.user);
 	answer = session_json(&s);
 	if (answer) {
-		api_header(res, "X-Auth-Token", "%s", token);
-		api_header(res, "Location", SESSIONS "/%s", s.id);
+		http_header(res, "X-Auth-Token", "%s", token);
+		http_header(res, "Location", SESSIONS "/%s", s.id);
 	} else {
-		auth_session_delete(api_auth(api), s.id);	/* nobody has its token */
+		auth_session_delete(rf_auth(rf), s.id);	/* nobody has its token */
 	}
 	memset(token, 0, sizeof(token));
 	send(res, 201, answer);
 }
 
-const struct api_route api_routes_sessions[] = {
-	{ API_GET, SESSION_SERVICE, service_get, AUTH_PRIV_LOGIN },
-	{ API_GET, SESSIONS, list, AUTH_PRIV_LOGIN },
-	{ API_POST, SESSIONS, create, 0 },
-	{ API_GET, SESSIONS "/{}", get, AUTH_PRIV_LOGIN },
-	{ API_DELETE, SESSIONS "/{}", delete, AUTH_PRIV_CONFIGURE_SELF },
+const struct rf_route rf_routes_sessions[] = {
+	{ HTTP_GET, SESSION_SERVICE, service_get, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, SESSIONS, list, AUTH_PRIV_LOGIN },
+	{ HTTP_POST, SESSIONS, create, 0 },
+	{ HTTP_GET, SESSIONS "/{}", get, AUTH_PRIV_LOGIN },
+	{ HTTP_DELETE, SESSIONS "/{}", delete, AUTH_PRIV_CONFIGURE_SELF },
 	{ 0, NULL, NULL, 0 },
 };

@@ -24,9 +24,9 @@ uint32_t rf_unit_system(struct dhp_core *core, const struct dhp_unit *u)
 	return 0;
 }
 
-struct dhp_partition *rf_partition(struct api *api, const char *name)
+struct dhp_partition *rf_partition(struct redfish *rf, const char *name)
 {
-	return dhp_server_partition_by_name(dhp_core_server(api_core(api)), name);
+	return dhp_server_partition_by_name(dhp_core_server(rf_core(rf)), name);
 }
 
 /* What the units the partition owns add up to. */
@@ -126,9 +126,9 @@ static void add_units(struct dhp_core *core, const struct dhp_partition *p, json
 	}
 }
 
-json_t *rf_system_json(struct api *api, const struct dhp_partition *p)
+json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p)
 {
-	struct dhp_core *core = api_core(api);
+	struct dhp_core *core = rf_core(rf);
 	struct dhp_server *server = dhp_core_server(core);
 	struct tally t = { .health = "OK" };
 	json_t *sys = rf_resource(RF_T_SYSTEM, p->name, p->name, RF_SYSTEMS "/%s", p->name);
@@ -177,13 +177,13 @@ json_t *rf_system_json(struct api *api, const struct dhp_partition *p)
 	return sys;
 }
 
-bool rf_system_etag(struct api *api, const struct dhp_partition *p, char *buf, size_t len)
+bool rf_system_etag(struct redfish *rf, const struct dhp_partition *p, char *buf, size_t len)
 {
-	json_t *body = rf_system_json(api, p);
+	json_t *body = rf_system_json(rf, p);
 
 	if (!body)
 		return false;
-	api_etag(body, buf, len);
+	http_etag(body, buf, len);
 	json_decref(body);
 	return true;
 }

@@ -40,7 +40,7 @@ static json_t *part_oem(const struct dhp_unit *u)
 	return json_pack("{s:o}", "Dhp", dhp);
 }
 
-json_t *rf_part_json(struct api *api, const struct dhp_unit *u, const char *base)
+json_t *rf_part_json(struct redfish *rf, const struct dhp_unit *u, const char *base)
 {
 	bool cpu = u->type == DHP_UNIT_PROCESSOR;
 	char name[64];
@@ -66,17 +66,17 @@ json_t *rf_part_json(struct api *api, const struct dhp_unit *u, const char *base
 	json_object_set_new(part, "Status", rf_status(u->powered ? "Enabled" : "StandbyOffline",
 						      rf_health(u->health)));
 	json_object_set_new(part, "Links", json_pack("{s:o}", "Chassis",
-		rf_chassis_link(dhp_core_server(api_core(api)))));
+		rf_chassis_link(dhp_core_server(rf_core(rf)))));
 	json_object_set_new(part, "Oem", part_oem(u));
 	return part;
 }
 
 /* The collection of a partition's units of one type. */
-static void system_parts(struct api *api, const struct api_request *req,
-			 struct api_response *res, enum dhp_unit_type type)
+static void system_parts(struct redfish *rf, const struct rf_request *req,
+			 struct http_response *res, enum dhp_unit_type type)
 {
-	struct dhp_server *server = dhp_core_server(api_core(api));
-	struct dhp_partition *p = rf_partition(api, req->params[0]);
+	struct dhp_server *server = dhp_core_server(rf_core(rf));
+	struct dhp_partition *p = rf_partition(rf, req->params[0]);
 	bool cpu = type == DHP_UNIT_PROCESSOR;
 	json_t *coll;
 
@@ -95,11 +95,11 @@ static void system_parts(struct api *api, const struct api_request *req,
 	rf_send(res, 200, coll);
 }
 
-static void system_part(struct api *api, const struct api_request *req,
-			struct api_response *res, enum dhp_unit_type type)
+static void system_part(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res, enum dhp_unit_type type)
 {
-	struct dhp_server *server = dhp_core_server(api_core(api));
-	struct dhp_partition *p = rf_partition(api, req->params[0]);
+	struct dhp_server *server = dhp_core_server(rf_core(rf));
+	struct dhp_partition *p = rf_partition(rf, req->params[0]);
 	struct dhp_unit *u = dhp_server_unit(server, req->params[1]);
 	char base[128];
 
@@ -109,13 +109,13 @@ static void system_part(struct api *api, const struct api_request *req,
 		return;
 	}
 	snprintf(base, sizeof(base), RF_SYSTEMS "/%s", p->name);
-	rf_send(res, 200, rf_part_json(api, u, base));
+	rf_send(res, 200, rf_part_json(rf, u, base));
 }
 
-static void block_part(struct api *api, const struct api_request *req,
-		       struct api_response *res, enum dhp_unit_type type)
+static void block_part(struct redfish *rf, const struct rf_request *req,
+		       struct http_response *res, enum dhp_unit_type type)
 {
-	struct dhp_unit *u = dhp_server_unit(dhp_core_server(api_core(api)), req->params[0]);
+	struct dhp_unit *u = dhp_server_unit(dhp_core_server(rf_core(rf)), req->params[0]);
 	char base[128];
 
 	/* A block holds exactly its own unit. */
@@ -125,40 +125,40 @@ static void block_part(struct api *api, const struct api_request *req,
 		return;
 	}
 	snprintf(base, sizeof(base), RF_BLOCKS "/%s", u->id);
-	rf_send(res, 200, rf_part_json(api, u, base));
+	rf_send(res, 200, rf_part_json(rf, u, base));
 }
 
-void rf_systems_processors(struct api *api, const struct api_request *req,
-			   struct api_response *res)
+void rf_systems_processors(struct redfish *rf, const struct rf_request *req,
+			   struct http_response *res)
 {
-	system_parts(api, req, res, DHP_UNIT_PROCESSOR);
+	system_parts(rf, req, res, DHP_UNIT_PROCESSOR);
 }
 
-void rf_systems_memories(struct api *api, const struct api_request *req,
-			 struct api_response *res)
+void rf_systems_memories(struct redfish *rf, const struct rf_request *req,
+			 struct http_response *res)
 {
-	system_parts(api, req, res, DHP_UNIT_MEMORY);
+	system_parts(rf, req, res, DHP_UNIT_MEMORY);
 }
 
-void rf_systems_processor(struct api *api, const struct api_request *req,
-			  struct api_response *res)
+void rf_systems_processor(struct redfish *rf, const struct rf_request *req,
+			  struct http_response *res)
 {
-	system_part(api, req, res, DHP_UNIT_PROCESSOR);
+	system_part(rf, req, res, DHP_UNIT_PROCESSOR);
 }
 
-void rf_systems_memory(struct api *api, const struct api_request *req,
-		       struct api_response *res)
+void rf_systems_memory(struct redfish *rf, const struct rf_request *req,
+		       struct http_response *res)
 {
-	system_part(api, req, res, DHP_UNIT_MEMORY);
+	system_part(rf, req, res, DHP_UNIT_MEMORY);
 }
 
-void rf_blocks_processor(struct api *api, const struct api_request *req,
-			 struct api_response *res)
+void rf_blocks_processor(struct redfish *rf, const struct rf_request *req,
+			 struct http_response *res)
 {
-	block_part(api, req, res, DHP_UNIT_PROCESSOR);
+	block_part(rf, req, res, DHP_UNIT_PROCESSOR);
 }
 
-void rf_blocks_memory(struct api *api, const struct api_request *req, struct api_response *res)
+void rf_blocks_memory(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
-	block_part(api, req, res, DHP_UNIT_MEMORY);
+	block_part(rf, req, res, DHP_UNIT_MEMORY);
 }

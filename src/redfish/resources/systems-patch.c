@@ -30,10 +30,10 @@ static const struct rf_prop patch_props[] = {
 
 /* Each unit the new list names, marked in wanted[unit index]; a unit
  * named twice is refused (the engine would refuse it too, less clearly). */
-static int mark_wanted(struct api *api, struct api_response *res, const json_t *blocks,
+static int mark_wanted(struct redfish *rf, struct http_response *res, const json_t *blocks,
 		       unsigned char *wanted)
 {
-	struct dhp_server *server = dhp_core_server(api_core(api));
+	struct dhp_server *server = dhp_core_server(rf_core(rf));
 	size_t i;
 	json_t *link;
 
@@ -41,14 +41,14 @@ static int mark_wanted(struct api *api, struct api_response *res, const json_t *
 		struct dhp_unit *u;
 		uint32_t ix;
 
-		if (rf_block_ref(api, res, link, &u) < 0)
+		if (rf_block_ref(rf, res, link, &u) < 0)
 			return -EINVAL;
 		ix = dhp_server_unit_index(server, u);
 		if (wanted[ix]) {
-			api_error(res, 400, "PropertyValueIncorrect", "Name each resource block once.",
-				  "The property 'Links/ResourceBlocks' with the requested value of "
-				  "'%s' could not be written because the value is not acceptable for "
-				  "the property (it is named twice).", u->id);
+			rf_error(res, 400, "PropertyValueIncorrect", "Name each resource block once.",
+				 "The property 'Links/ResourceBlocks' with the requested value of "
+				 "'%s' could not be written because the value is not acceptable for "
+				 "the property (it is named twice).", u->id);
 			return -EINVAL;
 		}
 		wanted[ix] = 1;
@@ -62,10 +62,10 @@ struct diff {
 	bool only_staged_adds;	/* every unit removed is one staged to join */
 };
 
-static int diff_units(struct api *api, struct api_response *res, const struct dhp_partition *p,
+static int diff_units(struct redfish *rf, struct http_response *res, const struct dhp_partition *p,
 		      const unsigned char *wanted, struct diff *d)
 {
-	struct dhp_core *core = api_core(api);
+	struct dhp_core *core = rf_core(rf);
 	struct dhp_server *server = dhp_core_server(core);
 
 	d->only_staged_adds = true;
@@ -76,11 +76,11 @@ static int diff_units(struct api *api, struct api_response *res, const struct dh
 		if (wanted[i] == linked)
 			continue;
 		if ((wanted[i] ? d->n_add : d->n_remove) == DHP_OP_MAX_UNITS) {
-			api_error(res, 400, "PropertyValueIncorrect",
-				  "Change fewer resource blocks per request.",
-				  "The property 'Links/ResourceBlocks' could not be written because "
-				  "the value is not acceptable for the property (more than %d "
-				  "changes).", DHP_OP_MAX_UNITS);
+			rf_error(res, 400, "PropertyValueIncorrect",
+				 "Change fewer resource blocks per request.",
+				 "The property 'Links/ResourceBlocks' could not be written because "
+				 "the value is not acceptable for the property (more than %d "
+				 "changes).", DHP_OP_MAX_UNITS);
 			return -EINVAL;
 		}
 		if (wanted[i]) {
@@ -91,20 +91,20 @@ static int diff_units(struct api *api, struct api_response *res, const struct dh
 		}
 	}
 	if (d->n_add && d->n_remove) {
-		api_error(res, 400, "PropertyValueConflict",
-			  "Add resource blocks and remove others in separate requests.",
-			  "The property 'Links/ResourceBlocks' could not be written because its "
-			  "value would conflict with the value of the 'Links/ResourceBlocks' "
-			  "property (it both adds and removes resource blocks).");
+		rf_error(res, 400, "PropertyValueConflict",
+			 "Add resource blocks and remove others in separate requests.",
+			 "The property 'Links/ResourceBlocks' could not be written because its "
+			 "value would conflict with the value of the 'Links/ResourceBlocks' "
+			 "property (it both adds and removes resource blocks).");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-void rf_systems_patch(struct api *api, const struct api_request *req, struct api_response *res)
+void rf_systems_patch(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
-	struct dhp_server *server = dhp_core_server(api_core(api));
-	struct dhp_partition *p = rf_partition(api, req->params[0]);
+	struct dhp_server *server = dhp_core_server(rf_core(rf));
+	struct dhp_partition *p = rf_partition(rf, req->params[0]);
 	struct dhp_request rq = { .partition = req->params[0] };
 	const json_t *blocks;
 	unsigned char *wanted;
@@ -123,21 +123,21 @@ void rf_systems_patch(struct api *api, const struct api_request *req, struct api
 	    rf_apply_time(res, req->body, NULL, &rq.on_restart) < 0)
 		return;
 	if (req->if_match) {
-		if (!rf_system_etag(api, p, etag, sizeof(etag))) {
+		if (!rf_system_etag(rf, p, etag, sizeof(etag))) {
 			rf_send(res, 500, NULL);
 			return;
 		}
 		if (!rf_if_match(req->if_match, etag)) {
-			api_error(res, 412, "PreconditionFailed",
-				  "GET the resource for its current ETag, then retry.",
-				  "The ETag supplied did not match the ETag required to change this "
-				  "resource.");
+			rf_error(res, 412, "PreconditionFailed",
+				 "GET the resource for its current ETag, then retry.",
+				 "The ETag supplied did not match the ETag required to change this "
+				 "resource.");
 			return;
 		}
 	}
 	blocks = json_object_get(json_object_get(req->body, "Links"), "ResourceBlocks");
 	if (!blocks) {
-		rf_send(res, 200, rf_system_json(api, p));	/* nothing to change */
+		rf_send(res, 200, rf_system_json(rf, p));	/* nothing to change */
 		return;
 	}
 	wanted = calloc(server->n_units ? server->n_units : 1, 1);
@@ -145,14 +145,14 @@ void rf_systems_patch(struct api *api, const struct api_request *req, struct api
 		rf_send(res, 500, NULL);
 		return;
 	}
-	r = mark_wanted(api, res, blocks, wanted);
+	r = mark_wanted(rf, res, blocks, wanted);
 	if (!r)
-		r = diff_units(api, res, p, wanted, &d);
+		r = diff_units(rf, res, p, wanted, &d);
 	free(wanted);
 	if (r < 0)
 		return;
 	if (!d.n_add && !d.n_remove) {
-		rf_send(res, 200, rf_system_json(api, p));
+		rf_send(res, 200, rf_system_json(rf, p));
 		return;
 	}
 	rq.verb = d.n_add ? DHP_VERB_ADD : DHP_VERB_REMOVE;
@@ -163,5 +163,5 @@ void rf_systems_patch(struct api *api, const struct api_request *req, struct api
 	 * engine refuses it as a hot remove). */
 	if (d.n_remove && d.only_staged_adds)
 		rq.on_restart = true;
-	rf_submit(api, res, &rq);
+	rf_submit(rf, res, &rq);
 }

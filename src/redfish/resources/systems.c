@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static void systems_list(struct api *api, const struct api_request *req,
-			 struct api_response *res)
+static void systems_list(struct redfish *rf, const struct rf_request *req,
+			 struct http_response *res)
 {
-	struct dhp_server *server = dhp_core_server(api_core(api));
+	struct dhp_server *server = dhp_core_server(rf_core(rf));
 	json_t *coll = rf_collection(RF_T_SYSTEMS, "Computer System Collection", RF_SYSTEMS);
 
 	(void)req;
@@ -59,10 +59,10 @@ static json_t *capabilities(void)
 	return caps;
 }
 
-static void systems_get(struct api *api, const struct api_request *req,
-			struct api_response *res)
+static void systems_get(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res)
 {
-	struct dhp_partition *p = rf_partition(api, req->params[0]);
+	struct dhp_partition *p = rf_partition(rf, req->params[0]);
 
 	if (!strcmp(req->params[0], RF_CAPS_ID)) {
 		rf_send(res, 200, capabilities());
@@ -72,7 +72,7 @@ static void systems_get(struct api *api, const struct api_request *req,
 		rf_not_found(res, "ComputerSystem", req->params[0]);
 		return;
 	}
-	rf_send(res, 200, rf_system_json(api, p));
+	rf_send(res, 200, rf_system_json(rf, p));
 }
 
 static const struct rf_prop create_links[] = {
@@ -101,24 +101,24 @@ static const struct rf_prop create_props[] = {
 };
 
 /* The units of a list of resource block links, into ids[max]. */
-static int block_ids(struct api *api, struct api_response *res, const json_t *blocks,
+static int block_ids(struct redfish *rf, struct http_response *res, const json_t *blocks,
 		     const char **ids, size_t max, size_t *ret_n)
 {
 	size_t i;
 	json_t *link;
 
 	if (json_array_size(blocks) > max) {
-		api_error(res, 400, "PropertyValueIncorrect",
-			  "Compose the partition with fewer units, then add more.",
-			  "The property 'Links/ResourceBlocks' with the requested value of '%zu "
-			  "resource blocks' could not be written because the value is not "
-			  "acceptable for the property (at most %zu).", json_array_size(blocks), max);
+		rf_error(res, 400, "PropertyValueIncorrect",
+			 "Compose the partition with fewer units, then add more.",
+			 "The property 'Links/ResourceBlocks' with the requested value of '%zu "
+			 "resource blocks' could not be written because the value is not "
+			 "acceptable for the property (at most %zu).", json_array_size(blocks), max);
 		return -EINVAL;
 	}
 	json_array_foreach(blocks, i, link) {
 		struct dhp_unit *u;
 
-		if (rf_block_ref(api, res, link, &u) < 0)
+		if (rf_block_ref(rf, res, link, &u) < 0)
 			return -EINVAL;
 		ids[i] = u->id;
 	}
@@ -126,8 +126,8 @@ static int block_ids(struct api *api, struct api_response *res, const json_t *bl
 	return 0;
 }
 
-static void systems_create(struct api *api, const struct api_request *req,
-			   struct api_response *res)
+static void systems_create(struct redfish *rf, const struct rf_request *req,
+			   struct http_response *res)
 {
 	const char *ids[DHP_OP_MAX_UNITS];
 	struct dhp_request rq = { .verb = DHP_VERB_CREATE, .units = ids };
@@ -147,28 +147,28 @@ static void systems_create(struct api *api, const struct api_request *req,
 		return;
 	}
 	if (!strcmp(rq.partition, RF_CAPS_ID)) {
-		api_error(res, 409, "ResourceAlreadyExists", "Choose another name.",
-			  "The requested resource of type ComputerSystem with the property Name "
-			  "with the value '%s' already exists.", rq.partition);
+		rf_error(res, 409, "ResourceAlreadyExists", "Choose another name.",
+			 "The requested resource of type ComputerSystem with the property Name "
+			 "with the value '%s' already exists.", rq.partition);
 		return;
 	}
-	if (block_ids(api, res, json_object_get(json_object_get(req->body, "Links"),
-						"ResourceBlocks"),
+	if (block_ids(rf, res, json_object_get(json_object_get(req->body, "Links"),
+					       "ResourceBlocks"),
 		      ids, DHP_OP_MAX_UNITS, &rq.n_units) < 0)
 		return;
-	if (dhp_core_submit(api_core(api), &rq, &op_id, &err) < 0) {
-		api_error_from(res, &err);
+	if (dhp_core_submit(rf_core(rf), &rq, &op_id, &err) < 0) {
+		rf_error_from(res, &err);
 		return;
 	}
 	/* The partition exists from the submit on; its create commits on the
 	 * loop's next turn, and its body already shows the units. */
-	p = rf_partition(api, rq.partition);
-	api_header(res, "Location", RF_SYSTEMS "/%s", rq.partition);
-	rf_send(res, 201, p ? rf_system_json(api, p) : NULL);
+	p = rf_partition(rf, rq.partition);
+	http_header(res, "Location", RF_SYSTEMS "/%s", rq.partition);
+	rf_send(res, 201, p ? rf_system_json(rf, p) : NULL);
 }
 
-static void systems_delete(struct api *api, const struct api_request *req,
-			   struct api_response *res)
+static void systems_delete(struct redfish *rf, const struct rf_request *req,
+			   struct http_response *res)
 {
 	struct dhp_request rq = { .verb = DHP_VERB_DELETE, .partition = req->params[0] };
 	struct dhp_error err = { 0 };
@@ -177,39 +177,39 @@ static void systems_delete(struct api *api, const struct api_request *req,
 		rf_not_allowed(res, "GET");
 		return;
 	}
-	if (!rf_partition(api, req->params[0])) {
+	if (!rf_partition(rf, req->params[0])) {
 		rf_not_found(res, "ComputerSystem", req->params[0]);
 		return;
 	}
 	/* Deleting is a commit only, run on the loop's next turn: answered
 	 * as done, like the create. */
-	if (dhp_core_submit(api_core(api), &rq, NULL, &err) < 0) {
-		api_error_from(res, &err);
+	if (dhp_core_submit(rf_core(rf), &rq, NULL, &err) < 0) {
+		rf_error_from(res, &err);
 		return;
 	}
-	api_ok(res, 204, NULL);
+	rf_ok(res, 204, NULL);
 }
 
 #define LOGIN AUTH_PRIV_LOGIN
 #define CONFIGURE AUTH_PRIV_CONFIGURE_COMPONENTS
 #define SYSTEM RF_SYSTEMS "/{}"
 
-const struct api_route api_routes_systems[] = {
-	{ API_GET, RF_SYSTEMS, systems_list, LOGIN },
-	{ API_POST, RF_SYSTEMS, systems_create, CONFIGURE },
-	{ API_GET, SYSTEM, systems_get, LOGIN },
-	{ API_PATCH, SYSTEM, rf_systems_patch, CONFIGURE },
-	{ API_DELETE, SYSTEM, systems_delete, CONFIGURE },
-	{ API_POST, SYSTEM "/Actions/ComputerSystem.Reset", rf_systems_reset, CONFIGURE },
-	{ API_POST, SYSTEM "/Actions/ComputerSystem.AddResourceBlock", rf_systems_add_block,
+const struct rf_route rf_routes_systems[] = {
+	{ HTTP_GET, RF_SYSTEMS, systems_list, LOGIN },
+	{ HTTP_POST, RF_SYSTEMS, systems_create, CONFIGURE },
+	{ HTTP_GET, SYSTEM, systems_get, LOGIN },
+	{ HTTP_PATCH, SYSTEM, rf_systems_patch, CONFIGURE },
+	{ HTTP_DELETE, SYSTEM, systems_delete, CONFIGURE },
+	{ HTTP_POST, SYSTEM "/Actions/ComputerSystem.Reset", rf_systems_reset, CONFIGURE },
+	{ HTTP_POST, SYSTEM "/Actions/ComputerSystem.AddResourceBlock", rf_systems_add_block,
 	  CONFIGURE },
-	{ API_POST, SYSTEM "/Actions/ComputerSystem.RemoveResourceBlock",
+	{ HTTP_POST, SYSTEM "/Actions/ComputerSystem.RemoveResourceBlock",
 	  rf_systems_remove_block, CONFIGURE },
-	{ API_POST, SYSTEM "/Actions/Oem/DhpComputerSystem.Replace", rf_systems_replace,
+	{ HTTP_POST, SYSTEM "/Actions/Oem/DhpComputerSystem.Replace", rf_systems_replace,
 	  CONFIGURE },
-	{ API_GET, SYSTEM "/Processors", rf_systems_processors, LOGIN },
-	{ API_GET, SYSTEM "/Processors/{}", rf_systems_processor, LOGIN },
-	{ API_GET, SYSTEM "/Memory", rf_systems_memories, LOGIN },
-	{ API_GET, SYSTEM "/Memory/{}", rf_systems_memory, LOGIN },
+	{ HTTP_GET, SYSTEM "/Processors", rf_systems_processors, LOGIN },
+	{ HTTP_GET, SYSTEM "/Processors/{}", rf_systems_processor, LOGIN },
+	{ HTTP_GET, SYSTEM "/Memory", rf_systems_memories, LOGIN },
+	{ HTTP_GET, SYSTEM "/Memory/{}", rf_systems_memory, LOGIN },
 	{ 0, NULL, NULL, 0 },
 };

@@ -78,9 +78,9 @@ static void add_message(struct scan *s, const struct dhp_event *ev)
 	json_array_append_new(s->messages, msg);
 }
 
-static void scan_events(struct api *api, struct scan *s)
+static void scan_events(struct redfish *rf, struct scan *s)
 {
-	struct dhp_store *store = dhp_core_store(api_core(api));
+	struct dhp_store *store = dhp_core_store(rf_core(rf));
 	uint64_t after = 0;
 
 	for (;;) {
@@ -138,9 +138,9 @@ static const char *task_state(enum dhp_op_state state)
 	}
 }
 
-json_t *rf_task_json(struct api *api, const struct dhp_op *op)
+json_t *rf_task_json(struct redfish *rf, const struct dhp_op *op)
 {
-	struct dhp_server *server = dhp_core_server(api_core(api));
+	struct dhp_server *server = dhp_core_server(rf_core(rf));
 	struct scan s = { .op = op, .messages = json_array() };
 	const struct dhp_partition *p;
 	char name[64], time[32];
@@ -153,7 +153,7 @@ json_t *rf_task_json(struct api *api, const struct dhp_op *op)
 		json_decref(task), json_decref(s.messages);
 		return NULL;
 	}
-	scan_events(api, &s);
+	scan_events(rf, &s);
 	json_object_set_new(task, "TaskState", json_string(task_state(op->state)));
 	rf_time(op->created_ms, time, sizeof(time));
 	json_object_set_new(task, "StartTime", json_string(time));
@@ -178,9 +178,9 @@ json_t *rf_task_json(struct api *api, const struct dhp_op *op)
 	return task;
 }
 
-int rf_find_op(struct api *api, uint64_t id, struct dhp_op *ret_op)
+int rf_find_op(struct redfish *rf, uint64_t id, struct dhp_op *ret_op)
 {
-	struct dhp_core *core = api_core(api);
+	struct dhp_core *core = rf_core(rf);
 	const struct dhp_op *active = dhp_core_active_op(core, id);
 
 	/* The engine's copy is newer than the store's while it runs. */

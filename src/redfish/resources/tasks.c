@@ -12,14 +12,14 @@
 /* Operations read from the store at a time, listing the collection. */
 #define LIST_PAGE 256
 
-static void service_get(struct api *api, const struct api_request *req,
-			struct api_response *res)
+static void service_get(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res)
 {
 	struct timeval tv;
 	char now[32];
 	json_t *svc = rf_resource(RF_T_TASKSVC, "TaskService", "Task Service", RF_TASKSERVICE);
 
-	(void)api, (void)req;
+	(void)rf, (void)req;
 	gettimeofday(&tv, NULL);
 	rf_time((uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000, now, sizeof(now));
 	if (svc) {
@@ -40,13 +40,13 @@ static void service_get(struct api *api, const struct api_request *req,
 /*
  * Every operation, oldest first, read a page at a time so that a long
  * history never needs its operations in memory at once (only their
- * links). Members@odata.nextLink needs $skip, which api_request does not
+ * links). Members@odata.nextLink needs $skip, which rf_request does not
  * carry yet (proposed in the report).
  */
-static void tasks_list(struct api *api, const struct api_request *req,
-		       struct api_response *res)
+static void tasks_list(struct redfish *rf, const struct rf_request *req,
+		       struct http_response *res)
 {
-	struct dhp_core *core = api_core(api);
+	struct dhp_core *core = rf_core(rf);
 	json_t *coll = rf_collection(RF_T_TASKS, "Task Collection", RF_TASKS);
 	uint64_t after = 0;
 	struct dhp_error err = { 0 };
@@ -59,7 +59,7 @@ static void tasks_list(struct api *api, const struct api_request *req,
 		if (dhp_store_list_ops(dhp_core_store(core), dhp_core_server(core), after, LIST_PAGE,
 				       &ops, &n, &err) < 0) {
 			json_decref(coll);
-			api_error_from(res, &err);
+			rf_error_from(res, &err);
 			return;
 		}
 		for (size_t i = 0; i < n; i++)
@@ -90,45 +90,45 @@ static bool parse_id(const char *s, uint64_t *ret_id)
 }
 
 /* The operation of a task URI, or an error in res. */
-static int task_op(struct api *api, const struct api_request *req, struct api_response *res,
+static int task_op(struct redfish *rf, const struct rf_request *req, struct http_response *res,
 		   struct dhp_op *ret_op)
 {
 	uint64_t id;
 	int r = 0;
 
-	if (!parse_id(req->params[0], &id) || (r = rf_find_op(api, id, ret_op)) == -ENOENT) {
+	if (!parse_id(req->params[0], &id) || (r = rf_find_op(rf, id, ret_op)) == -ENOENT) {
 		rf_not_found(res, "Task", req->params[0]);
 		return -ENOENT;
 	}
 	if (r < 0)
-		api_error(res, 500, "InternalError", NULL,
-			  "The request failed due to an internal service error.  The service is "
-			  "still operational.");
+		rf_error(res, 500, "InternalError", NULL,
+			 "The request failed due to an internal service error.  The service is "
+			 "still operational.");
 	return r;
 }
 
-static void task_get(struct api *api, const struct api_request *req, struct api_response *res)
+static void task_get(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	struct dhp_op op;
 
-	if (task_op(api, req, res, &op) == 0)
-		rf_send(res, 200, rf_task_json(api, &op));
+	if (task_op(rf, req, res, &op) == 0)
+		rf_send(res, 200, rf_task_json(rf, &op));
 }
 
 /* 202 while the operation runs, 200 once it has ended: the Task each time. */
-static void monitor_get(struct api *api, const struct api_request *req,
-			struct api_response *res)
+static void monitor_get(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res)
 {
 	struct dhp_op op;
 
-	if (task_op(api, req, res, &op) == 0)
-		rf_send(res, dhp_op_state_final(op.state) ? 200 : 202, rf_task_json(api, &op));
+	if (task_op(rf, req, res, &op) == 0)
+		rf_send(res, dhp_op_state_final(op.state) ? 200 : 202, rf_task_json(rf, &op));
 }
 
-const struct api_route api_routes_tasks[] = {
-	{ API_GET, RF_TASKSERVICE, service_get, AUTH_PRIV_LOGIN },
-	{ API_GET, RF_TASKS, tasks_list, AUTH_PRIV_LOGIN },
-	{ API_GET, RF_TASKS "/{}", task_get, AUTH_PRIV_LOGIN },
-	{ API_GET, RF_MONITORS "/{}", monitor_get, AUTH_PRIV_LOGIN },
+const struct rf_route rf_routes_tasks[] = {
+	{ HTTP_GET, RF_TASKSERVICE, service_get, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, RF_TASKS, tasks_list, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, RF_TASKS "/{}", task_get, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, RF_MONITORS "/{}", monitor_get, AUTH_PRIV_LOGIN },
 	{ 0, NULL, NULL, 0 },
 };
