@@ -47,8 +47,8 @@ SIM_SRCS  := $(wildcard src/dhp-sim/*.c)
 SIM_OBJS  := $(SIM_SRCS:%.c=$(BUILD)/%.o)
 PROGS     := $(if $(SIM_SRCS),$(BUILD)/dhp-sim)
 
-# The Redfish service (src/api) and the two programs built on it.
-API_SRCS  := $(wildcard src/api/*.c src/api/resources/*.c)
+# The Redfish service (src/http, src/auth, src/redfish) and the two programs built on it.
+API_SRCS  := $(wildcard src/http/*.c src/auth/*.c src/redfish/*.c src/redfish/resources/*.c)
 API_OBJS  := $(API_SRCS:%.c=$(BUILD)/%.o)
 API_LIB   := $(BUILD)/libdhpapi.a
 DHPD_SRCS := $(wildcard src/dhpd/*.c)
