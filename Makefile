@@ -43,7 +43,7 @@ ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 #
 # Dependencies point one way: common <- model <- core <- {store, backends};
 # common <- proto <- backend-qemu; common <- {http, auth} <- redfish <- dhpd.
-LAYERS := common model core store backend-sim backend-qemu proto api
+LAYERS := common model core store backend-sim backend-qemu proto http auth redfish
 common_DIR := common
 model_DIR  := model
 model_USES := common
@@ -60,15 +60,21 @@ backend-qemu_PKGS := jansson
 proto_DIR  := proto
 proto_USES := common
 proto_PKGS := jansson
-api_DIR  := api
-api_USES := common model core
-api_PKGS := jansson libmicrohttpd libuv gnutls
+http_DIR   := http
+http_USES  := common
+http_PKGS  := libmicrohttpd gnutls jansson
+auth_DIR   := auth
+auth_USES  := common
+auth_PKGS  := gnutls jansson
+redfish_DIR  := redfish
+redfish_USES := common model core http auth
+redfish_PKGS := jansson
 
 # Programs and libraries above the layers get the same treatment.
 PROGRAMS := dhpd dhpctl agent libdhp dhp-sim
 dhpd_DIR  := dhpd
-dhpd_USES := common model core store backend-sim backend-qemu proto api
-dhpd_PKGS := sqlite3 jansson libmicrohttpd libuv gnutls
+dhpd_USES := common model core store backend-sim backend-qemu proto http auth redfish
+dhpd_PKGS := sqlite3 jansson libuv gnutls
 dhpctl_DIR  := dhpctl
 dhpctl_PKGS := libcurl jansson
 agent_DIR  := agent

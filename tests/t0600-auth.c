@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/auth.h"
+#include "auth/auth.h"
 
 #define PW "correct horse"
 #define T0 1000u		/* the tests' clock starts here */

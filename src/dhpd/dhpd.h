@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/api.h"
 #include "common/error.h"
+#include "http/http.h"
 
 #define DHPD_VERSION "0.1.0"
 #define DHPD_PATH_MAX 4096
@@ -20,6 +20,8 @@
 #define DHPD_DEFAULT_STATE_DIR "/var/lib/dhp"
 #define DHPD_DEFAULT_SERVER "sim:topologies/demo"
 #define DHPD_DEFAULT_LATENCY_MS 40u
+#define DHPD_DEFAULT_MAX_SESSIONS 64u
+#define DHPD_DEFAULT_MAX_SSE_CLIENTS 1024u
 /* A partition's boot under TCG may take the QEMU backend's 60 s. */
 #define DHPD_QEMU_PHASE_DEADLINE_MS 90000u
 
@@ -37,7 +39,9 @@ struct dhpd_options {
 	uint32_t sim_latency_ms;
 	uint32_t session_timeout_s;		/* 0: auth's default */
 	uint32_t hash_iterations;		/* 0: auth's default */
-	struct api_limits limits;
+	struct http_limits limits;		/* the HTTP server's */
+	uint32_t max_sessions;			/* auth's */
+	uint32_t max_sse_clients;		/* redfish's */
 	/* Parsed from listen. */
 	char address[64];
 	uint16_t port;

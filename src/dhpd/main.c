@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dhpd: the daemon. One libuv loop runs everything: the engine's timers
- * (uvloop.c), the simulated hardware's answers, HTTP (api/http.c), signals.
+ * (uvloop.c), the simulated hardware's answers, HTTP (src/http, on the
+ * same dhp_loop), signals.
  *
  * Start-up order, each step needing the ones before it:
  *   options → state directory + lock → TLS material → accounts (+ admin)
@@ -27,11 +28,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "api/http.h"
+#include "auth/auth.h"
 #include "backend/qemu/qemu.h"
 #include "backend/sim/sim.h"
 #include "dhpd/uvloop.h"
+#include "http/http.h"
 #include "model/topology.h"
+#include "redfish/redfish.h"
 
 #define STOP_GRACE_MS 10000u	/* for operations in flight */
 #define STREAMS_GRACE_MS 2000u	/* for event streams to send their end */
@@ -47,7 +50,7 @@ struct dhpd {
 	struct dhp_server *server;
 	struct dhp_store *store;
 	struct dhp_backend *backend;
-	struct api *api;
+	struct redfish *rf;
 	struct dhp_core *core;
 	struct http_server *http;
 	uv_signal_t sigterm, sigint;
@@ -65,7 +68,7 @@ static int open_auth(struct dhpd *d, struct dhp_error *err)
 {
 	char path[DHPD_PATH_MAX];
 	struct auth_config cfg = {
-		.accounts_path = path, .max_sessions = d->opt.limits.max_sessions,
+		.accounts_path = path, .max_sessions = d->opt.max_sessions,
 		.session_timeout_s = d->opt.session_timeout_s,
 		.hash_iterations = d->opt.hash_iterations,
 	};
@@ -142,15 +145,18 @@ static int open_engine(struct dhpd *d, struct dhp_error *err)
 		.server = d->server, .store = d->store, .backend = d->backend, .loop = d->loop,
 		.phase_deadline_ms = d->opt.phase_deadline_ms,
 	};
-	int r = api_new(NULL, d->auth, &d->opt.limits, d->loop, &d->api, err);
+	struct redfish_config rf_cfg = {
+		.auth = d->auth, .loop = d->loop, .max_sse_clients = d->opt.max_sse_clients,
+	};
+	int r = redfish_new(&rf_cfg, &d->rf, err);
 
 	if (r < 0)
 		return r;
-	cfg.listener = api_core_listener(d->api);
+	cfg.listener = redfish_core_listener(d->rf);
 	r = dhp_core_new(&cfg, &d->core, err);
 	if (r < 0)
 		return r;
-	api_set_core(d->api, d->core);
+	redfish_set_core(d->rf, d->core);
 	return 0;
 }
 
@@ -175,9 +181,10 @@ static int start_http(struct dhpd *d, struct dhp_error *err)
 		.address = d->opt.address, .port = d->opt.port, .log = http_log,
 		.cert_pem = d->opt.no_tls ? NULL : d->cert_pem,
 		.key_pem = d->opt.no_tls ? NULL : d->key_pem,
+		.limits = d->opt.limits, .handler = redfish_http_handler(d->rf),
 	};
 
-	return http_new(d->api, &d->uv, &cfg, &d->http, err);
+	return http_new(d->loop, &cfg, &d->http, err);
 }
 
 static void begin_stop(struct dhpd *d, int exit_code);
@@ -198,7 +205,7 @@ static void on_recovered(void *ctx, int rc, const struct dhp_error *err)
 	}
 	if (d->stopping)
 		return;		/* a signal came during recovery */
-	api_set_state(d->api, API_READY);
+	redfish_set_state(d->rf, REDFISH_READY);
 	dhpd_log("ready on %s://%s%s%s:%u", d->opt.no_tls ? "http" : "https", v6 ? "[" : "",
 		 d->opt.address, v6 ? "]" : "", http_port(d->http));
 }
@@ -255,7 +262,7 @@ static void begin_stop(struct dhpd *d, int exit_code)
 	dhpd_log("stopping");
 	if (d->http)
 		http_quiesce(d->http);
-	api_set_state(d->api, API_STOPPING);
+	redfish_set_state(d->rf, REDFISH_STOPPING);
 	d->stop_deadline = uv_now(&d->uv) + STOP_GRACE_MS;
 	uv_timer_start(&d->stop_timer, stop_poll, 0, STOP_POLL_MS);
 }
@@ -314,7 +321,7 @@ static void stop(struct dhpd *d)
 {
 	close_handles(d);
 	dhp_core_free(d->core);
-	api_free(d->api);
+	redfish_free(d->rf);
 	dhp_backend_free(d->backend);
 	dhp_store_close(d->store);
 	dhp_server_free(d->server);

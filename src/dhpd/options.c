@@ -53,8 +53,8 @@ static const struct opt_desc descs[] = {
 	{ "max-header", T_NUM, FIELD(limits.max_header), "BYTES", "request headers limit (16384)" },
 	{ "max-json-depth", T_NUM, FIELD(limits.max_json_depth), "N", "JSON nesting limit (32)" },
 	{ "max-connections", T_NUM, FIELD(limits.max_connections), "N", "open connections (4096)" },
-	{ "max-sessions", T_NUM, FIELD(limits.max_sessions), "N", "sessions (64)" },
-	{ "max-sse-clients", T_NUM, FIELD(limits.max_sse_clients), "N", "event streams (1024)" },
+	{ "max-sessions", T_NUM, FIELD(max_sessions), "N", "sessions (64)" },
+	{ "max-sse-clients", T_NUM, FIELD(max_sse_clients), "N", "event streams (1024)" },
 };
 
 #define N_DESCS (sizeof(descs) / sizeof(descs[0]))
@@ -199,7 +199,9 @@ static void set_defaults(struct dhpd_options *opt)
 	snprintf(opt->server, sizeof(opt->server), "%s", DHPD_DEFAULT_SERVER);
 	snprintf(opt->accel, sizeof(opt->accel), "auto");
 	opt->sim_latency_ms = DHPD_DEFAULT_LATENCY_MS;
-	api_limits_default(&opt->limits);
+	http_limits_default(&opt->limits);
+	opt->max_sessions = DHPD_DEFAULT_MAX_SESSIONS;
+	opt->max_sse_clients = DHPD_DEFAULT_MAX_SSE_CLIENTS;
 }
 
 /* getopt's table, made from descs. */

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/auth.h"
+#include "auth/auth.h"
 
 #define ADMIN_USER "admin"
 #define GENERATED_PASSWORD_LEN 24

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside src/redfish, shared by its files (redfish.h is the interface):
+ *
+ *   redfish.c          the service object, its context for handlers, who
+ *                      is asking, and its side of the HTTP server
+ *   errors.c           Redfish errors (Base registry 1.22)
+ *   routes.c           routing, authentication, privileges, ETags
+ *   event-format.c     an event of dhp's journal as a Redfish Event
+ *   sse.c              the SSE hub: streams, replay, live fan-out
+ *   resources/         one file per resource (resources/resources.h)
+ *
+ * Calls go one way: redfish.c → routes.c → resources → sse.c →
+ * event-format.c; everything uses errors.c. A handler fills a
+ * struct http_response (http/http.h): a JSON body, headers, or a stream.
+ * Handlers run on dhpd's one event loop and never block.
+ */
+#ifndef DHP_REDFISH_INTERNAL_H
+#define DHP_REDFISH_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "core/core.h"
+#include "http/http.h"
+#include "redfish/redfish.h"
+
+#define RF_MAX_PARAMS 4
+
+/* A request as a handler sees it: the HTTP layer's, routed. */
+struct rf_request {
+	enum http_method method;
+	const char *path;		/* without the query, decoded */
+	const char *params[RF_MAX_PARAMS];	/* the {} of the route, in order */
+	unsigned n_params;
+	json_t *body;			/* parsed JSON body, or NULL if none */
+	/* Headers the service uses (NULL when absent). */
+	const char *if_match;
+	const char *last_event_id;
+	const char *range;		/* Range: "bytes=..." (the console) */
+	/* Query parameters the service uses (NULL when absent). */
+	const char *filter;		/* $filter */
+	const struct auth_principal *who;	/* NULL only on unauthenticated routes */
+};
+
+typedef void (*rf_handler_fn)(struct redfish *rf, const struct rf_request *req,
+			      struct http_response *res);
+
+struct rf_route {
+	enum http_method method;
+	const char *pattern;		/* "/redfish/v1/Systems/{}": {} is one path segment */
+	rf_handler_fn handler;
+	uint32_t privilege;		/* AUTH_PRIV_*, or 0: no authentication */
+};
+
+/* ---- redfish.c: the service's context, for handlers ---- */
+
+struct dhp_core *rf_core(struct redfish *rf);
+struct auth *rf_auth(struct redfish *rf);
+struct dhp_loop *rf_loop(struct redfish *rf);
+unsigned rf_max_sse_clients(const struct redfish *rf);
+enum redfish_state rf_state(const struct redfish *rf);
+struct rf_sse *rf_get_sse(struct redfish *rf);
+/* Seconds of the monotonic clock every auth_* call of the service uses
+ * (sessions must be created and checked on the same clock). */
+uint64_t rf_now_s(struct redfish *rf);
+/* Who presents req's credentials: 0, or -EACCES with the reason in err. */
+int rf_authenticate(struct redfish *rf, const struct http_request *req,
+		    struct auth_principal *ret_who, struct dhp_error *err);
+
+/* ---- errors.c ---- */
+
+/*
+ * Fill res with a Redfish error: status, a Base registry MessageId
+ * ("Base.1.22.ResourceNotFound" is written as "ResourceNotFound"), the
+ * message (printf-style) and a resolution (may be NULL).
+ */
+__attribute__((format(printf, 5, 6)))
+void rf_error(struct http_response *res, unsigned status, const char *message_id,
+	      const char *resolution, const char *fmt, ...);
+/* A dhp error (docs/errors.md) as a Redfish error: its code picks the
+ * HTTP status and message id. */
+void rf_error_from(struct http_response *res, const struct dhp_error *err);
+/* What the HTTP server refused, as a Redfish error (http_handler.refuse). */
+void rf_refuse(void *ctx, const struct http_refusal *why, struct http_response *res);
+/* A success body: res takes body, status 200 (or as given). */
+void rf_ok(struct http_response *res, unsigned status, json_t *body);
+
+/* ---- routes.c ---- */
+
+/*
+ * Route req, check its credentials and privilege and the service's state,
+ * and call the handler, or fill res with the error: 404, 405 with Allow,
+ * 401 with WWW-Authenticate, 403, 503. Adds the ETag of a single
+ * resource. Never fails (http_handler.handle).
+ */
+void rf_handle(void *ctx, const struct http_request *req, struct http_response *res);
+
+/* Route tables of the resource files, each ending with a NULL pattern. */
+extern const struct rf_route rf_routes_root[];		/* resources/root.c */
+extern const struct rf_route rf_routes_systems[];	/* resources/systems.c */
+extern const struct rf_route rf_routes_composition[];	/* resources/composition.c */
+extern const struct rf_route rf_routes_chassis[];	/* resources/chassis.c */
+extern const struct rf_route rf_routes_tasks[];		/* resources/tasks.c */
+extern const struct rf_route rf_routes_events[];	/* resources/events.c */
+extern const struct rf_route rf_routes_sessions[];	/* resources/sessions.c */
+extern const struct rf_route rf_routes_accounts[];	/* resources/accounts.c */
+extern const struct rf_route rf_routes_console[];	/* resources/console.c */
+
+/* ---- sse.c: the SSE hub (docs/dhpd.md, "Event stream") ---- */
+
+struct rf_sse;
+int rf_sse_new(struct redfish *rf, struct rf_sse **ret_sse);
+void rf_sse_free(struct rf_sse *sse);
+/* Events up to seq are committed and published (set once the engine is
+ * there, from the store). */
+void rf_sse_set_published(struct rf_sse *sse, uint64_t seq);
+uint64_t rf_sse_published(const struct rf_sse *sse);
+/* An event the engine published. */
+void rf_sse_publish(struct rf_sse *sse, const struct dhp_event *ev);
+/* Streams open now. */
+unsigned rf_sse_clients(const struct rf_sse *sse);
+/*
+ * Answer res with an event stream for a client that has seen every event
+ * up to after, and wants those about filter (an OriginResource URI) or,
+ * with filter NULL, all. Takes ownership of filter (malloc'd) in every
+ * case; 0, or -ENOMEM with a 500 in res.
+ */
+int rf_sse_stream(struct rf_sse *sse, char *filter, uint64_t after,
+		  struct http_response *res);
+
+/* ---- event-format.c: an event as Redfish shows it ---- */
+
+#define RF_EVENT_URI_MAX 160
+/* The resources an event is about; "" when it names none of the kind. */
+struct rf_event_origin {
+	char system[RF_EVENT_URI_MAX];	/* the partition's ComputerSystem */
+	char block[RF_EVENT_URI_MAX];		/* the unit's ResourceBlock */
+	char task[RF_EVENT_URI_MAX];		/* the operation's Task */
+	char origin[RF_EVENT_URI_MAX];	/* OriginOfCondition: the first of those, or the Chassis */
+	char partition[DHP_NAME_MAX];
+};
+void rf_event_origin(struct redfish *rf, const struct dhp_event *ev, struct rf_event_origin *o);
+/* Append "id: N\ndata: {one-line Event}\n\n" to buf: 0, or -ENOMEM. */
+int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
+		    struct http_buf *buf);
+
+#endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The service object: its context for handlers, who is asking, and its
+ * two faces: the engine's listener (events go to the SSE hub, sse.c) and
+ * the HTTP server's handler (routes.c, and errors.c for refusals).
+ */
+#include "redfish/internal.h"
+
+#include <stdlib.h>
+
+#define EXPIRE_EVERY_S 60u	/* dropping idle sessions is housekeeping */
+
+struct redfish {
+	struct dhp_core *core;
+	struct auth *auth;
+	unsigned max_sse_clients;
+	struct dhp_loop *loop;
+	enum redfish_state state;
+	struct rf_sse *events;
+	uint64_t expired_at;		/* rf_now_s of the last auth_sessions_expire */
+};
+
+/* Every answer carries them (DSP0266: OData-Version on every response;
+ * nothing of the service may be cached). */
+static const struct http_header every_answer[] = {
+	{ "OData-Version", "4.0" },
+	{ "Cache-Control", "no-store" },
+};
+
+int redfish_new(const struct redfish_config *config, struct redfish **ret_rf,
+		struct dhp_error *err)
+{
+	struct redfish *rf = calloc(1, sizeof(*rf));
+	int r;
+
+	if (!rf)
+		return dhp_error_set(err, -ENOMEM, "out of memory");
+	rf->auth = config->auth;
+	rf->loop = config->loop;
+	rf->max_sse_clients = config->max_sse_clients;
+	rf->state = REDFISH_RECOVERING;
+	r = rf_sse_new(rf, &rf->events);
+	if (r < 0) {
+		free(rf);
+		return dhp_error_set(err, r, "out of memory");
+	}
+	*ret_rf = rf;
+	return 0;
+}
+
+void redfish_free(struct redfish *rf)
+{
+	if (!rf)
+		return;
+	rf_sse_free(rf->events);
+	free(rf);
+}
+
+static void on_event(void *ctx, const struct dhp_event *ev)
+{
+	struct redfish *rf = ctx;
+
+	rf_sse_publish(rf->events, ev);
+}
+
+struct dhp_core_listener redfish_core_listener(struct redfish *rf)
+{
+	return (struct dhp_core_listener){ .event = on_event, .op_end = NULL, .ctx = rf };
+}
+
+void redfish_set_core(struct redfish *rf, struct dhp_core *core)
+{
+	rf->core = core;
+	/* Everything in the store now is committed: the engine has not run
+	 * yet. From here on the listener says what is. */
+	if (core)
+		rf_sse_set_published(rf->events, dhp_store_last_event(dhp_core_store(core)));
+}
+
+struct http_handler redfish_http_handler(struct redfish *rf)
+{
+	return (struct http_handler){
+		.handle = rf_handle, .refuse = rf_refuse, .ctx = rf,
+		.headers = every_answer,
+		.n_headers = sizeof(every_answer) / sizeof(every_answer[0]),
+	};
+}
+
+void redfish_set_state(struct redfish *rf, enum redfish_state state) { rf->state = state; }
+enum redfish_state rf_state(const struct redfish *rf) { return rf->state; }
+struct dhp_core *rf_core(struct redfish *rf) { return rf->core; }
+struct auth *rf_auth(struct redfish *rf) { return rf->auth; }
+unsigned rf_max_sse_clients(const struct redfish *rf) { return rf->max_sse_clients; }
+struct dhp_loop *rf_loop(struct redfish *rf) { return rf->loop; }
+struct rf_sse *rf_get_sse(struct redfish *rf) { return rf->events; }
+
+uint64_t rf_now_s(struct redfish *rf)
+{
+	return dhp_loop_now(rf->loop) / 1000;
+}
+
+/* On requests rather than on a timer: a timer that never ends would keep
+ * a test's loop from ever running dry. */
+static void expire_sessions(struct redfish *rf)
+{
+	uint64_t now = rf_now_s(rf);
+
+	if (now - rf->expired_at < EXPIRE_EVERY_S)
+		return;
+	rf->expired_at = now;
+	auth_sessions_expire(rf->auth, now);
+}
+
+int rf_authenticate(struct redfish *rf, const struct http_request *cred,
+		    struct auth_principal *ret_who, struct dhp_error *err)
+{
+	expire_sessions(rf);
+	if (cred->token) {
+		if (auth_session_check(rf->auth, cred->token, rf_now_s(rf), ret_who) < 0)
+			return dhp_error_set(err, -EACCES, "the session token is not valid");
+		return 0;
+	}
+	if (cred->user && cred->password) {
+		int r = auth_check_password(rf->auth, cred->user, cred->password,
+					    rf_now_s(rf), ret_who, err);
+
+		return r < 0 ? dhp_error_set(err, -EACCES, "wrong user name or password") : 0;
+	}
+	return dhp_error_set(err, -EACCES, "no credentials");
+}

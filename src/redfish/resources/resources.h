@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the resource handlers of dhp's Redfish model (root, chassis,
+ * systems, composition, tasks): the schema versions, the JSON pieces every
+ * resource is made of, request checking, and the handlers that one file's
+ * route table borrows from another.
+ *
+ * Every builder returns a new JSON value (NULL when out of memory: the
+ * caller's json_object_set_new() then drops it, and rf_send() answers 500
+ * for a NULL body). docs/redfish.md is the contract these files implement.
+ */
+#ifndef DHP_REDFISH_RESOURCES_RESOURCES_H
+#define DHP_REDFISH_RESOURCES_RESOURCES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redfish/internal.h"
+
+#define RF_V1		"/redfish/v1"
+#define RF_SYSTEMS	RF_V1 "/Systems"
+#define RF_CHASSIS	RF_V1 "/Chassis"
+#define RF_COMPOSITION	RF_V1 "/CompositionService"
+#define RF_BLOCKS	RF_COMPOSITION "/ResourceBlocks"
+#define RF_ZONES	RF_COMPOSITION "/ResourceZones"
+#define RF_TASKSERVICE	RF_V1 "/TaskService"
+#define RF_TASKS	RF_TASKSERVICE "/Tasks"
+#define RF_MONITORS	RF_TASKSERVICE "/TaskMonitors"
+/* The capabilities object sits where a system so named would: no
+ * partition may take that name. */
+#define RF_CAPS_ID	"Capabilities"
+#define RF_SYSTEMS_CAPS	RF_SYSTEMS "/" RF_CAPS_ID
+
+/* The newest version of each schema in ../shared/redfish/json-schema: one
+ * place, so an upgrade is one edit (and $metadata follows, root.c). */
+#define RF_T_ROOT	"#ServiceRoot.v1_20_0.ServiceRoot"
+#define RF_T_SYSTEM	"#ComputerSystem.v1_27_0.ComputerSystem"
+#define RF_T_SYSTEMS	"#ComputerSystemCollection.ComputerSystemCollection"
+#define RF_T_CHASSIS	"#Chassis.v1_28_0.Chassis"
+#define RF_T_CHASSISES	"#ChassisCollection.ChassisCollection"
+#define RF_T_COMP	"#CompositionService.v1_2_3.CompositionService"
+#define RF_T_BLOCK	"#ResourceBlock.v1_4_3.ResourceBlock"
+#define RF_T_BLOCKS	"#ResourceBlockCollection.ResourceBlockCollection"
+#define RF_T_ZONE	"#Zone.v1_6_3.Zone"
+#define RF_T_ZONES	"#ZoneCollection.ZoneCollection"
+#define RF_T_PROC	"#Processor.v1_22_0.Processor"
+#define RF_T_PROCS	"#ProcessorCollection.ProcessorCollection"
+#define RF_T_MEM	"#Memory.v1_23_0.Memory"
+#define RF_T_MEMS	"#MemoryCollection.MemoryCollection"
+#define RF_T_TASKSVC	"#TaskService.v1_3_0.TaskService"
+#define RF_T_TASK	"#Task.v1_7_4.Task"
+#define RF_T_TASKS	"#TaskCollection.TaskCollection"
+#define RF_T_MESSAGE	"#Message.v1_3_0.Message"
+#define RF_T_COLLCAPS	"#CollectionCapabilities.v1_4_1.CollectionCapabilities"
+#define RF_T_APPLYTIME	"#Settings.v1_4_0.OperationApplyTimeSupport"
+#define RF_TASKEVENT	"TaskEvent.1.0."
+
+/* ---- resources.c: JSON pieces ---- */
+
+/* {"@odata.id": path}; path is printf-style. */
+__attribute__((format(printf, 1, 2)))
+json_t *rf_link(const char *fmt, ...);
+/* The head of a resource: @odata.type, @odata.id (printf-style), Id, Name. */
+__attribute__((format(printf, 4, 5)))
+json_t *rf_resource(const char *type, const char *id, const char *name, const char *fmt, ...);
+/* An empty collection: Members [] and Members@odata.count 0. */
+__attribute__((format(printf, 3, 4)))
+json_t *rf_collection(const char *type, const char *name, const char *fmt, ...);
+/* Append a member link to a collection (or any object with "key" and
+ * "key@odata.count") and keep the count. Takes ownership of link. */
+void rf_members_add(json_t *obj, const char *key, json_t *link);
+/* {"State": state, "Health": health}. */
+json_t *rf_status(const char *state, const char *health);
+const char *rf_health(enum dhp_health health);
+/* Worse of two Redfish health names. */
+const char *rf_health_worst(const char *a, const char *b);
+/* ISO 8601 UTC with milliseconds, "2026-11-29T08:11:05.123Z". */
+void rf_time(uint64_t ms, char *buf, size_t len);
+/* Links to the server's one chassis and one zone. */
+json_t *rf_chassis_link(struct dhp_server *server);
+json_t *rf_zone_link(struct dhp_server *server);
+/* @Redfish.CollectionCapabilities: partitions are composed by POST to
+ * Systems from the server's zone (on the Systems collection and the zone). */
+json_t *rf_collection_caps(struct dhp_server *server);
+
+/* Answer status with body (200, 201, 202...), or 500 when body is NULL.
+ * Takes ownership of body. */
+void rf_send(struct http_response *res, unsigned status, json_t *body);
+/* 404 for a resource of a Redfish type ("ComputerSystem") named name. */
+void rf_not_found(struct http_response *res, const char *type, const char *name);
+/* 405 for a method a resource does not take. */
+void rf_not_allowed(struct http_response *res, const char *allow);
+/* Whether an If-Match header (a list of tags, or "*") accepts etag. */
+bool rf_if_match(const char *header, const char *etag);
+
+/* An operation was accepted: 202, Location the task monitor, body the Task. */
+void rf_accepted(struct redfish *rf, struct http_response *res, uint64_t op_id);
+/* Submit a request and answer 202 (rf_accepted) or the engine's error. */
+void rf_submit(struct redfish *rf, struct http_response *res, const struct dhp_request *req);
+
+/* ---- resources-check.c: request bodies ---- */
+
+enum rf_kind {
+	RF_STRING,
+	RF_BOOL,
+	RF_OBJECT,	/* with sub-properties */
+	RF_LINK,	/* {"@odata.id": string} */
+	RF_LINKS,	/* [ RF_LINK, ... ] */
+};
+
+#define RF_REQUIRED	(1u << 0)
+#define RF_READONLY	(1u << 1)	/* in the resource, but not writable */
+
+/* One property a body may (or may not) carry; tables end with name NULL. */
+struct rf_prop {
+	const char *name;
+	enum rf_kind kind;
+	unsigned flags;
+	const struct rf_prop *sub;	/* RF_OBJECT: its properties */
+};
+
+/*
+ * Check body against props (a NULL body is an empty object): 0, or
+ * -EINVAL with a 400 in res (MalformedJSON for a body that is not an
+ * object; PropertyUnknown,
+ * PropertyNotWritable, PropertyValueTypeError, PropertyMissing; for an
+ * action, named by action, the ActionParameter* ids instead).
+ */
+int rf_check(struct http_response *res, const json_t *body, const struct rf_prop *props,
+	     const char *action);
+/* 400 PropertyValueNotInList (or ActionParameterValueNotInList). */
+void rf_bad_value(struct http_response *res, const char *action, const char *prop,
+		  const char *value);
+/*
+ * The unit a resource block link names: exactly RF_BLOCKS "/<unit id>" of
+ * an existing unit. 0, or -EINVAL with a 400 (ResourceMissingAtURI) in res.
+ */
+int rf_block_ref(struct redfish *rf, struct http_response *res, const json_t *link,
+		 struct dhp_unit **ret_unit);
+/* "@Redfish.OperationApplyTime" of body: Immediate (false, the default) or
+ * OnReset (true). 0, or -EINVAL with a 400 in res. */
+int rf_apply_time(struct http_response *res, const json_t *body, const char *action,
+		  bool *ret_on_restart);
+
+/* The properties of a ComputerSystem a client reads but never writes. */
+#define RF_SYSTEM_READONLY						\
+	{ "@odata.id", RF_STRING, RF_READONLY, NULL },			\
+	{ "@odata.type", RF_STRING, RF_READONLY, NULL },		\
+	{ "@odata.etag", RF_STRING, RF_READONLY, NULL },		\
+	{ "Id", RF_STRING, RF_READONLY, NULL },				\
+	{ "Description", RF_STRING, RF_READONLY, NULL },		\
+	{ "SystemType", RF_STRING, RF_READONLY, NULL },			\
+	{ "PowerState", RF_STRING, RF_READONLY, NULL },			\
+	{ "Status", RF_OBJECT, RF_READONLY, NULL },			\
+	{ "ProcessorSummary", RF_OBJECT, RF_READONLY, NULL },		\
+	{ "MemorySummary", RF_OBJECT, RF_READONLY, NULL },		\
+	{ "Processors", RF_LINK, RF_READONLY, NULL },			\
+	{ "Memory", RF_LINK, RF_READONLY, NULL },			\
+	{ "Actions", RF_OBJECT, RF_READONLY, NULL },			\
+	{ "@Redfish.OperationApplyTimeSupport", RF_OBJECT, RF_READONLY, NULL }
+
+/* ---- systems-json.c: what links units and partitions ---- */
+
+/* The partition a unit is linked to through the API: its owner, the one it
+ * joins at its next restart, or the one being created with it; 0 if none.
+ * A unit is in at most one system's Links.ResourceBlocks by construction. */
+uint32_t rf_unit_system(struct dhp_core *core, const struct dhp_unit *u);
+struct dhp_partition *rf_partition(struct redfish *rf, const char *name);
+/* The ComputerSystem of a partition, exactly as GET returns it (ETags are
+ * computed on it). */
+json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p);
+/* The ETag of rf_system_json(p) into buf; false when out of memory. */
+bool rf_system_etag(struct redfish *rf, const struct dhp_partition *p, char *buf, size_t len);
+
+/* ---- systems-parts.c: Processor and Memory resources of a unit ---- */
+
+/* The Processor or Memory resource of unit u at the URI base/<kind>/<id>. */
+json_t *rf_part_json(struct redfish *rf, const struct dhp_unit *u, const char *base);
+
+/* ---- composition-blocks.c ---- */
+json_t *rf_block_json(struct redfish *rf, const struct dhp_unit *u);
+
+/* ---- tasks-json.c ---- */
+/* The Task of an operation (its messages read from the store). */
+json_t *rf_task_json(struct redfish *rf, const struct dhp_op *op);
+/* An operation by id: the engine's while active, else the store's.
+ * 0, -ENOENT, or another error. */
+int rf_find_op(struct redfish *rf, uint64_t id, struct dhp_op *ret_op);
+
+/* ---- handlers one file's route table takes from another ---- */
+void rf_systems_patch(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_systems_reset(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_systems_add_block(struct redfish *rf, const struct rf_request *req,
+			  struct http_response *res);
+void rf_systems_remove_block(struct redfish *rf, const struct rf_request *req,
+			     struct http_response *res);
+void rf_systems_replace(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res);
+void rf_systems_processors(struct redfish *rf, const struct rf_request *req,
+			   struct http_response *res);
+void rf_systems_memories(struct redfish *rf, const struct rf_request *req,
+			 struct http_response *res);
+void rf_systems_processor(struct redfish *rf, const struct rf_request *req,
+			  struct http_response *res);
+void rf_systems_memory(struct redfish *rf, const struct rf_request *req,
+		       struct http_response *res);
+void rf_blocks_processor(struct redfish *rf, const struct rf_request *req,
+			 struct http_response *res);
+void rf_blocks_memory(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_blocks_get(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_blocks_list(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_blocks_power(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+
+#endif
