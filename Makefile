@@ -172,7 +172,7 @@ print-layers: $(foreach l,$(LAYERS) $(PROGRAMS),$($(l)_INC)/.made)
 	@$(foreach l,$(LAYERS) $(PROGRAMS),echo '$(l)|$($(l)_DIR)|$($(l)_USES)|$($(l)_PKGS)|$(BASE_CFLAGS) $($(l)_CFLAGS)';)
 
 $(BUILD)/dhpd: $(DHPD_OBJS) $(LAYER_LIBS)
-	$(CC) $(ALL_LDFLAGS) $(DHPD_OBJS) $(LINK_LAYERS) $(call pkg_libs,$(dhpd_PKGS)) -lm -o $@
+	$(CC) $(ALL_LDFLAGS) $(DHPD_OBJS) $(LINK_LAYERS) $(LIBS) -o $@
 
 $(BUILD)/dhpctl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) $^ $(call pkg_libs,$(dhpctl_PKGS)) -o $@
