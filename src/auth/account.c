@@ -72,7 +72,7 @@ static int keep_an_admin(const struct auth *auth, const struct auth_account *a,
 
 static int save(struct auth *auth, size_t skip, size_t n, struct dhp_error *err)
 {
-	return auth_file_save(auth->path, auth->tmp_path, auth->accounts, n, skip, err);
+	return auth_file_save(auth->path, auth->accounts, n, skip, err);
 }
 
 /* --- accounts ------------------------------------------------------------ */

@@ -76,7 +76,6 @@ static void fill_defaults(struct auth_config *c)
 int auth_new(const struct auth_config *config, struct auth **ret_auth, struct dhp_error *err)
 {
 	struct auth *auth;
-	size_t len;
 	int r;
 
 	if (!config || !config->accounts_path || !*config->accounts_path || !ret_auth)
@@ -89,14 +88,11 @@ int auth_new(const struct auth_config *config, struct auth **ret_auth, struct dh
 		return dhp_error_set(err, -ENOMEM, "out of memory");
 	auth->config = *config;
 	fill_defaults(&auth->config);
-	len = strlen(config->accounts_path);
 	auth->path = strdup(config->accounts_path);
-	auth->tmp_path = malloc(len + sizeof(".tmp"));
-	if (!auth->path || !auth->tmp_path) {
+	if (!auth->path) {
 		r = dhp_error_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	snprintf(auth->tmp_path, len + sizeof(".tmp"), "%s.tmp", auth->path);
 	auth->config.accounts_path = auth->path;
 	r = auth_random(auth->dummy_salt, sizeof(auth->dummy_salt), err);
 	if (!r)
@@ -105,7 +101,7 @@ int auth_new(const struct auth_config *config, struct auth **ret_auth, struct dh
 		goto fail;
 	r = auth_file_load(auth->path, &auth->accounts, &auth->n_accounts, err);
 	if (r == -ENOENT)
-		r = auth_file_save(auth->path, auth->tmp_path, NULL, 0, SIZE_MAX, err);	/* new, empty */
+		r = auth_file_save(auth->path, NULL, 0, SIZE_MAX, err);	/* new, empty */
 	if (r)
 		goto fail;
 	auth->cap_accounts = auth->n_accounts;
@@ -128,7 +124,6 @@ void auth_free(struct auth *auth)
 	free(auth->accounts);
 	free(auth->sessions);
 	free(auth->path);
-	free(auth->tmp_path);
 	free(auth);
 }
 

@@ -12,6 +12,8 @@
  * the new one, never a mix.
  */
 #include "auth/internal.h"
+#include "common/fd.h"
+#include "common/fs.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -42,7 +44,8 @@ static int read_text(const char *path, char **ret_text, size_t *ret_len, struct 
 {
 	struct stat st;
 	char *text = NULL;
-	size_t len = 0;
+	size_t len;
+	ssize_t n;
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -69,23 +72,16 @@ static int read_text(const char *path, char **ret_text, size_t *ret_len, struct 
 		r = dhp_error_set(err, -ENOMEM, "out of memory");
 		goto close_fd;
 	}
-	for (;;) {
-		ssize_t n = read(fd, text + len, AUTH_FILE_MAX + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = dhp_error_set(err, -EIO, "%s: %s", path, strerror(errno));
-			goto free_text;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > AUTH_FILE_MAX) {
-			r = malformed(err, path, "larger than %u bytes", AUTH_FILE_MAX);
-			goto free_text;
-		}
+	n = dhp_fd_read_full(fd, text, AUTH_FILE_MAX + 1);
+	if (n < 0) {
+		r = dhp_error_set(err, -EIO, "%s: %s", path, strerror((int)-n));
+		goto free_text;
 	}
+	if ((size_t)n > AUTH_FILE_MAX) {
+		r = malformed(err, path, "larger than %u bytes", AUTH_FILE_MAX);
+		goto free_text;
+	}
+	len = (size_t)n;
 	close(fd);
 	*ret_text = text;
 	*ret_len = len;
@@ -221,87 +217,28 @@ out:
 	return text;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int auth_file_save(const char *path, const struct auth_account *accounts, size_t n,
+		   size_t skip, struct dhp_error *err)
 {
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* The directory is opened before the rename, so that the only failure
- * left after the new file is in place is the disk's own. */
-static int open_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[4096];
-
-	if (!slash)
-		return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
-static int io_error(struct dhp_error *err, const char *path, const char *what)
-{
-	int e = errno;
-
-	dhp_error_set(err, -EIO, "%s: cannot %s: %s", path, what, strerror(e));
-	dhp_error_resolve(err, "check the disk and the directory of the accounts file");
-	return -EIO;
-}
-
-int auth_file_save(const char *path, const char *tmp_path, const struct auth_account *accounts,
-		   size_t n, size_t skip, struct dhp_error *err)
-{
-	char *text = serialize(accounts, n, skip);
-	int fd, dir_fd, r;
+	char *text = serialize(accounts, n, skip), *line;
 	size_t len;
+	int r;
 
 	if (!text)
 		return dhp_error_set(err, -ENOMEM, "out of memory");
 	len = strlen(text);
-	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = io_error(err, tmp_path, "create it");
+	line = realloc(text, len + 2);
+	if (!line) {
+		r = dhp_error_set(err, -ENOMEM, "out of memory");
 		goto free_text;
 	}
-	if (fchmod(fd, 0600) < 0 || write_all(fd, text, len) < 0 ||
-	    write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
-		r = io_error(err, tmp_path, "write it");
-		close(fd);
-		goto unlink_tmp;
-	}
-	if (close(fd) < 0) {
-		r = io_error(err, tmp_path, "write it");
-		goto unlink_tmp;
-	}
-	dir_fd = open_dir(path);
-	if (dir_fd < 0) {
-		r = io_error(err, path, "open its directory");
-		goto unlink_tmp;
-	}
-	if (rename(tmp_path, path) < 0) {
-		r = io_error(err, path, "replace it");
-		goto close_dir;
-	}
-	/* The new file is in place: only its durability is at stake now. */
-	r = fsync(dir_fd) < 0 ? io_error(err, path, "sync its directory") : 0;
-	close(dir_fd);
-	goto free_text;
-close_dir:
-	close(dir_fd);
-unlink_tmp:
-	unlink(tmp_path);
+	text = line;
+	memcpy(text + len++, "\n", 2);
+	r = dhp_write_file_atomic(path, text, len, 0600, err);
+	if (r < 0)
+		dhp_error_resolve(err, "check the disk and the directory of the accounts file");
 free_text:
-	memset(text, 0, len);
+	explicit_bzero(text, len);	/* salts and hashes */
 	free(text);
 	return r;
 }

@@ -52,7 +52,7 @@ struct auth_session {
 
 struct auth {
 	struct auth_config config;	/* defaults filled in; accounts_path is path */
-	char *path, *tmp_path;
+	char *path;
 	struct auth_account *accounts;	/* in creation order */
 	size_t n_accounts, cap_accounts;
 	struct auth_session *sessions;	/* in creation order */
@@ -79,12 +79,12 @@ bool auth_user_valid(const char *user);
 int auth_file_load(const char *path, struct auth_account **ret_accounts, size_t *ret_n,
 		   struct dhp_error *err);
 /*
- * Write accounts[0..n) except accounts[skip] (SIZE_MAX: none) to path
- * through tmp_path: write, fsync, rename, fsync the directory. -EIO when
- * any step fails; the file is then either the old or the new one.
+ * Write accounts[0..n) except accounts[skip] (SIZE_MAX: none) to path,
+ * mode 0600, with dhp_write_file_atomic (common/fs.h): -EIO when any step
+ * fails; the file is then either the old or the new one.
  */
-int auth_file_save(const char *path, const char *tmp_path, const struct auth_account *accounts,
-		   size_t n, size_t skip, struct dhp_error *err);
+int auth_file_save(const char *path, const struct auth_account *accounts, size_t n,
+		   size_t skip, struct dhp_error *err);
 
 /* --- password.c ---------------------------------------------------------- */
 
