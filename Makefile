@@ -132,7 +132,7 @@ LAYER_LIBS := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
 # Linked as a group: which layer may call which is the include rules'
 # concern, not the link order's (the core calls the store it declares).
 LINK_LAYERS := -Wl,--start-group $(LAYER_LIBS) -Wl,--end-group
-LIBS := $(call pkg_libs,$(GUARDED_PKGS)) -lm
+LIBS := $(call pkg_libs,$(filter-out libcurl,$(GUARDED_PKGS))) -lm
 
 $(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l)): $($(l)_OBJS) ; \
 	@rm -f $$@ && mkdir -p $$(dir $$@) && $$(AR) rcs $$@ $$^))
