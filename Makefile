@@ -157,6 +157,8 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES    := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all check deps bench demo demo-sim clean
+# Objects are kept, not removed as intermediates of the test programs.
+.SECONDARY:
 all: $(LAYER_LIBS) $(PROGS) $(TESTS) $(BENCHES)
 
 $(BUILD)/%.o: %.c

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Accounts, roles, sessions (src/api/auth.h): the accounts file on real
+ * Accounts, roles, sessions (src/auth/auth.h): the accounts file on real
  * disk (mode, reload, refusals, failed writes), passwords and the lockout,
  * sessions and their expiry. Every case works in a fresh temporary
  * directory under $DHP_TEST_TMP; times are passed in.
