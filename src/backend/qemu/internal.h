@@ -22,7 +22,7 @@
  *   pin.c        vCPU threads on host CPUs
  *   kvm.c        the accelerator: TCG, or KVM where a guest boots under it
  *   probe.c      how a processor leaves: unplug or park (probe.h)
- *   state.c      the persistent state file (state.h)
+ *   state-file.c the persistent state file (state-file.h)
  *   agent.c      the agent channel (agent.h)
  *   qmp.c        the QMP client (qmp.h)
  */
@@ -38,7 +38,7 @@
 #include "backend/qemu/probe.h"
 #include "backend/qemu/qemu.h"
 #include "backend/qemu/qmp.h"
-#include "backend/qemu/state.h"
+#include "backend/qemu/state-file.h"
 
 #define QEMU_PATH_MAX 4096
 /* sun_path of a unix socket, with its NUL: STATE_DIR/qemu/<id>/agent.sock
