@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where a starting partition's units go in its QEMU: processors take vCPU
+ * slots 0, 1, ... in unit order (-smp puts vCPU 0 in the first slot,
+ * whatever processor boots), I/O host bridges root ports 0, 1, ...; the
+ * first memory module is the boot memory (-m). Units must be powered and
+ * free, and fit the QEMU's sizing (cmdline.c). For job-start.c.
+ */
+#include "backend/qemu/start-plan.h"
+
+#include <errno.h>
+
+#include "backend/qemu/object.h"
+#include "backend/qemu/pin.h"
+
+int qemu_start_plan(struct qemu *q, uint32_t partition, const struct dhp_unit *const *units,
+		    size_t n_units, int *slots, int *ports, struct dhp_error *err)
+{
+	unsigned cpus = 0, mems = 0, bridges = 0;
+	enum qemu_fn_kind kinds[QEMU_FNS_MAX];
+	size_t n_fns;
+	int r;
+
+	for (size_t i = 0; i < n_units; i++) {
+		const struct dhp_unit *u = units[i];
+		const struct qs_unit *s = qemu_unit_state(q, u);
+
+		slots[i] = ports[i] = -1;
+		if (!s->powered)
+			return dhp_error_set(err, -EIO, "unit %s is not powered on", u->id);
+		if (s->partition && s->partition != partition)
+			return dhp_error_set(err, -EBUSY, "unit %s is wired to partition %u", u->id,
+					     s->partition);
+		if (u->type == DHP_UNIT_PROCESSOR) {
+			if ((r = qemu_pin_check(q, partition, u, err)) < 0)
+				return r;
+			slots[i] = (int)cpus++;
+		} else if (u->type == DHP_UNIT_MEMORY) {
+			mems++;
+		} else {
+			if ((r = qemu_fn_kinds(u, kinds, &n_fns, err)) < 0)
+				return r;
+			ports[i] = (int)bridges++;
+		}
+	}
+	if (cpus > q->sizing.maxcpus || bridges > q->sizing.n_ports ||
+	    (mems && mems - 1 > q->sizing.mem_slots))
+		return dhp_error_set(err, -ENOSPC, "partition %u has more units than its QEMU has "
+				     "room for (%u vCPUs, %u DIMM slots, %u root ports)",
+				     partition, q->sizing.maxcpus, q->sizing.mem_slots,
+				     q->sizing.n_ports);
+	return 0;
+}
+
+/* The units are wired as planned; online once the guest is up. */
+int qemu_start_record(struct qemu *q, uint32_t partition, const struct dhp_unit *const *units,
+		      size_t n_units, const int *slots, const int *ports)
+{
+	struct qs_partition *rec = qs_partition(&q->state, partition, true);
+	bool boot_mem = false;
+
+	if (!rec)
+		return -ENOSPC;
+	rec->maxcpus = q->sizing.maxcpus;
+	for (size_t i = 0; i < n_units; i++) {
+		const struct dhp_unit *u = units[i];
+		struct qs_unit *s = qemu_unit_state(q, u);
+
+		qs_unit_unwire(s);
+		s->partition = partition;
+		s->slot = (int16_t)slots[i];
+		s->port = (int16_t)ports[i];
+		if (u->type == DHP_UNIT_PROCESSOR) {
+			rec->slot_state[slots[i]] = QS_SLOT_USED;
+			rec->slot_unit[slots[i]] = (int32_t)dhp_server_unit_index(q->server, u);
+			/* Boot processors are numbered in slot (APIC id) order. */
+			rec->guest_cpu[slots[i]] = (int16_t)slots[i];
+			s->boot = slots[i] == 0;
+		} else if (u->type == DHP_UNIT_MEMORY && !boot_mem) {
+			boot_mem = true;
+			s->boot = 1;
+		}
+	}
+	return 0;
+}
+
+/* Already up with exactly these units: a repeated start is a success. */
+bool qemu_start_booted_with(struct qemu *q, uint32_t partition,
+			    const struct dhp_unit *const *units, size_t n_units)
+{
+	size_t wired = 0;
+
+	for (size_t i = 0; i < q->state.n_units; i++)
+		wired += q->state.units[i].partition == partition;
+	for (size_t i = 0; i < n_units; i++)
+		if (qemu_unit_state(q, units[i])->partition != partition)
+			return false;
+	return wired == n_units;
+}
