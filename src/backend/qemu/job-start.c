@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Starting a partition's QEMU: plan where each unit sits (start-plan.c),
- * spawn QEMU (it daemonizes once its sockets listen), connect QMP, learn
+ * Starting a partition's QEMU: plan where each unit sits and spawn QEMU
+ * (start-spawn.c) (it daemonizes once its sockets listen), connect QMP, learn
  * the vCPU type and the DIMMs' addresses, wait for the agent's hello (the
  * guest has booted; a hello of a newer protocol fails the start at once),
  * pin vCPUs to host CPUs, answer. A failure after the spawn ends the QEMU
@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "backend/qemu/call.h"
@@ -26,7 +25,7 @@
 #include "backend/qemu/partition.h"
 #include "backend/qemu/pin.h"
 #include "backend/qemu/process.h"
-#include "backend/qemu/start-plan.h"
+#include "backend/qemu/start-spawn.h"
 
 #define SPAWN_POLL_MS 20u
 #define SPAWN_MS 20000u		/* QEMU's own start-up, before it daemonizes */
@@ -63,81 +62,6 @@ bool qemu_start_spawning(struct qemu *q, uint32_t id, const struct qcall *self)
 	return false;
 }
 
-/* End whatever QEMU the partition's pid file names. */
-static void kill_pidfile(struct qemu *q, uint32_t id)
-{
-	char path[QEMU_PATH_MAX];
-	uint64_t start;
-	pid_t pid;
-
-	if (qemu_part_path(q, id, "qemu.pid", path, sizeof(path)) == 0 &&
-	    qemu_pid_read(path, &pid, &start) == 0)
-		qemu_pid_kill(pid, start, SIGKILL);
-}
-
-/* Plan, write the command line and spawn: 0 spawned, 1 waiting for an
- * earlier start, <0 the call has ended. */
-static int spawn(struct start_job *j)
-{
-	struct qcall *c = &j->call;
-	struct qemu *q = c->q;
-	struct qs_partition *rec = qs_partition(&q->state, c->partition, false);
-	const struct dhp_unit *const *units = j->units;
-	struct qemu_argv argv = { 0 };
-	struct dhp_error e = { 0 };
-	char dir[QEMU_PATH_MAX], log[QEMU_PATH_MAX];
-	int *slots = calloc(j->n_units + 1, sizeof(int)), *ports = calloc(j->n_units + 1, sizeof(int));
-	struct qemu_launch l = {
-		.binary = q->binary, .kernel = q->kernel, .initrd = q->initrd, .append = q->append,
-		.dir = dir, .name = j->name, .accel = q->accel, .sizing = &q->sizing,
-		.units = j->units, .n_units = j->n_units, .slots = slots, .ports = ports,
-	};
-	int r = slots && ports ? 0 : dhp_error_set(&e, -ENOMEM, "out of memory");
-
-	if (!r && qemu_start_spawning(q, c->partition, c)) {
-		/* An earlier, cancelled start still ends its QEMU: after it. */
-		j->step = START_EARLIER;
-		qcall_after(c, SPAWN_POLL_MS);
-		r = 1;
-		goto out;
-	}
-	if (!r && qcall_part(c)) {
-		r = qemu_start_booted_with(q, c->partition, units, j->n_units) ? 0 :
-			dhp_error_set(&e, -EBUSY, "partition %u runs with other units", c->partition);
-		qcall_end(c, r, &e);
-		r = -EALREADY;
-		goto out;
-	}
-	if (!r && rec && rec->pid > 0 && qemu_pid_alive(rec->pid, rec->start_time)) {
-		qemu_notice(q, "partition %u: ending a QEMU left from before (pid %d)",
-			    c->partition, (int)rec->pid);
-		qemu_pid_kill(rec->pid, rec->start_time, SIGKILL);
-	}
-	qs_partition_clear(&q->state, c->partition);
-	r = r ?: qemu_start_plan(q, c->partition, units, j->n_units, slots, ports, &e);
-	if (!r && (qemu_part_path(q, c->partition, NULL, dir, sizeof(dir)) < 0 ||
-		   qemu_part_path(q, c->partition, "qemu.log", log, sizeof(log)) < 0))
-		r = dhp_error_set(&e, -ENAMETOOLONG, "state directory path too long");
-	if (!r && mkdir(dir, 0700) < 0 && errno != EEXIST)
-		r = dhp_error_set(&e, -errno, "cannot make %s: %s", dir, strerror(errno));
-	if (!r) {
-		qemu_remove_files(q, c->partition);
-		r = qemu_cmdline(&l, &argv, &e);
-	}
-	if (!r && qemu_start_record(q, c->partition, units, j->n_units, slots, ports) < 0)
-		r = dhp_error_set(&e, -ENOSPC, "no room in the state file for partition %u",
-				  c->partition);
-	if (!r && (r = qemu_spawn(argv.argv, log, &j->child, &e)) < 0)
-		qs_partition_clear(&q->state, c->partition);
-	qemu_argv_release(&argv);
-	if (r)
-		qcall_end(c, r, &e);
-out:
-	free(slots);
-	free(ports);
-	return r;
-}
-
 /* The spawned process has exited, or should have (SPAWN_MS): 0 QEMU
  * runs, <0 the call has ended or was dropped. */
 static int spawned(struct start_job *j)
@@ -163,7 +87,7 @@ static int spawned(struct start_job *j)
 		/* The engine gave up on this start: what it made must go. */
 		qemu_notice(q, "partition %u: its start was given up while QEMU started; "
 			    "that QEMU is ended", c->partition);
-		kill_pidfile(q, c->partition);
+		qemu_kill_pidfile(q, c->partition);
 		qemu_remove_files(q, c->partition);	/* j->child is -1 now: all of them */
 		rec = qs_partition(&q->state, c->partition, false);
 		if (rec && rec->pid < 0)
@@ -197,7 +121,7 @@ static void start_undo(struct qcall *c)
 
 	if (rec && rec->pid > 0)
 		qemu_pid_kill(rec->pid, rec->start_time, SIGKILL);
-	kill_pidfile(q, c->partition);
+	qemu_kill_pidfile(q, c->partition);
 	if (part) {
 		part->stopping = true;
 		qpart_release(part);
@@ -246,6 +170,7 @@ static void start_step(struct qcall *c)
 	struct qpart *part = qpart_find(q, c->partition);
 	uint64_t now = dhp_loop_now(q->loop), size;
 	char path[QEMU_PATH_MAX], tail[160];
+	struct dhp_error e = { 0 };
 	int r = 1;
 
 	switch (c->wake) {
@@ -267,8 +192,23 @@ static void start_step(struct qcall *c)
 
 	switch (j->step) {
 	case START_EARLIER:
-		if (spawn(j))
+		if (qemu_start_spawning(q, c->partition, c)) {
+			/* An earlier, cancelled start still ends its QEMU: after it. */
+			qcall_after(c, SPAWN_POLL_MS);
 			return;
+		}
+		if (qcall_part(c)) {
+			r = qemu_start_booted_with(q, c->partition, j->units, j->n_units) ? 0 :
+				dhp_error_set(&e, -EBUSY, "partition %u runs with other units",
+					      c->partition);
+			qcall_end(c, r, &e);
+			return;
+		}
+		r = qemu_start_spawn(q, c->partition, j->name, j->units, j->n_units, &j->child, &e);
+		if (r) {
+			qcall_end(c, r, &e);
+			return;
+		}
 		j->t0 = dhp_loop_now(q->loop);
 		j->until = j->t0 + q->boot_ms;
 		c->undo = true;

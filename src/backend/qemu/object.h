@@ -15,16 +15,17 @@
  *                    agent, its events, its death
  *   tell.c           what the engine is told from the loop (failed, ready)
  *   job-start.c      partition start (enum start_step)
+ *   start-spawn.c    where a starting partition's units go; spawning its QEMU
  *   job-stop.c       partition stop (enum stop_step)
  *   attach.c         attach and detach: the checks, and which job does it
- *   job-cpu.c        a processor in (enum cpu_in_step) and out, incl. the
- *                    park path (enum cpu_out_step)
- *   job-memory.c     a memory module in and out (enum mem_step), also for move
- *   job-bridge.c     an I/O host bridge in (enum bridge_in_step) and out
- *                    (enum bridge_out_step)
+ *   job-cpu.c        a processor in and out, incl. the park path (enum cpu_step)
+ *   job-memory.c     a memory module in and out (enum mem_step; also for move)
+ *   job-bridge.c     an I/O host bridge in and out (enum bridge_step)
  *   job-move.c       hot replace of a processor or a memory module (enum move_step)
  *   job-reconcile.c  what QEMU and the guest really have (enum rec_step)
- *   job-online.c     online and offline through the agent (enum online_step)
+ *   reconcile-apply.c  what reconcile found, into the state file
+ *   job-online.c     online and offline through the agent (enum online_step;
+ *                    also for move)
  *   job-notify.c     power (simulated), notifications, the agent's report
  *   unplug.c         device_del and the wait for the device to go
  *   pin.c            vCPU threads on host CPUs
