@@ -151,7 +151,8 @@ void qcall_qmp_failed(struct qcall *c)
 {
 	const struct dhp_error *err = c->got_err;
 
-	qcall_fail(c, err && err->code ? err->code : -EIO, "%s", err ? err->message : "QEMU failed");
+	qcall_fail(c, err && err->code ? err->code : -EIO, "%s",
+		   err ? err->message : "QEMU failed");
 }
 
 struct qpart *qcall_part(struct qcall *c)

@@ -146,6 +146,46 @@ static void parked(struct cpu_job *j)
 	qcall_end(c, 0, NULL);
 }
 
+/* The agent relays the kernel's "add" uevent: the new processor, unless
+ * it was there before device_add. */
+static void agent_event(struct cpu_job *j, const struct dhp_proto_event *ev)
+{
+	struct qcall *c = &j->call;
+
+	if (ev->kind != DHP_PROTO_EVENT_ADD || !ev->has_unit ||
+	    ev->unit.kind != DHP_PROTO_UNIT_PROCESSOR || ev->unit.cpu >= DHP_CPULIST_CPUS ||
+	    j->present[ev->unit.cpu])
+		return;
+	/* A report asked is answered first: CPU_IN_SEEN takes it from there. */
+	if (c->inflight) {
+		j->event_cpu = (int)ev->unit.cpu + 1;
+		return;
+	}
+	qcall_timer_stop(c);
+	arrived(j, (int)ev->unit.cpu);
+}
+
+/* device_add of the vCPU in its slot, with the type QEMU gave. */
+static void plug(struct cpu_job *j)
+{
+	struct qcall *c = &j->call;
+	struct qpart *part = qcall_part(c);
+	char dev_id[80];
+	json_t *args;
+
+	if (!part) {
+		qcall_fail(c, -EIO, "the agent of partition %u reported no processors",
+			   c->partition);
+		return;
+	}
+	qdev_cpu_id_of(j->unit, (unsigned)j->slot, dev_id, sizeof(dev_id));
+	args = qdev_cpu_args(part->cpu_type[0] ? part->cpu_type : "max-x86_64-cpu", dev_id,
+			     qdev_slot_props((unsigned)j->slot));
+	record(j, true);
+	j->step = CPU_IN_ADD;
+	qcall_qmp(c, "device_add", args, c->q->unit_ms);
+}
+
 static void cpu_in_begin(struct cpu_job *j)
 {
 	struct qcall *c = &j->call;
@@ -209,8 +249,6 @@ static void cpu_out_begin(struct cpu_job *j)
 static void cpu_step(struct qcall *c)
 {
 	struct cpu_job *j = (struct cpu_job *)c;
-	const struct dhp_proto_event *ev = c->agent_event;
-	struct qpart *part = qcall_part(c);
 	const char *id;
 	bool *now;
 	int r;
@@ -223,41 +261,16 @@ static void cpu_step(struct qcall *c)
 		return;
 	}
 	if (c->wake == QCALL_AGENT_EVENT) {	/* while CPU_IN_SEEN or CPU_IN_POLL */
-		if (ev->kind != DHP_PROTO_EVENT_ADD || !ev->has_unit ||
-		    ev->unit.kind != DHP_PROTO_UNIT_PROCESSOR || ev->unit.cpu >= DHP_CPULIST_CPUS ||
-		    j->present[ev->unit.cpu])
-			return;
-		/* A report asked is answered first: CPU_IN_SEEN takes it from there. */
-		if (c->inflight) {
-			j->event_cpu = (int)ev->unit.cpu + 1;
-			return;
-		}
-		qcall_timer_stop(c);
-		arrived(j, (int)ev->unit.cpu);
+		agent_event(j, c->agent_event);
 		return;
 	}
 
 	switch (j->step) {
-	case CPU_IN_BEFORE: {
-		char dev_id[80];
-		json_t *args;
-
+	case CPU_IN_BEFORE:
 		j->present = reported_present(c);
-		if (!j->present)
-			return;
-		if (!part) {
-			qcall_fail(c, -EIO, "the agent of partition %u reported no processors",
-				   c->partition);
-			return;
-		}
-		qdev_cpu_id_of(j->unit, (unsigned)j->slot, dev_id, sizeof(dev_id));
-		args = qdev_cpu_args(part->cpu_type[0] ? part->cpu_type : "max-x86_64-cpu",
-				     dev_id, qdev_slot_props((unsigned)j->slot));
-		record(j, true);
-		j->step = CPU_IN_ADD;
-		qcall_qmp(c, "device_add", args, c->q->unit_ms);
+		if (j->present)
+			plug(j);
 		return;
-	}
 
 	case CPU_IN_ADD:
 		if (c->got) {

@@ -118,7 +118,7 @@ static void report_step(struct qcall *c)
 	struct report_job *j = (struct report_job *)c;
 	struct dhp_proto_request req = { .op = DHP_PROTO_OP_REPORT };
 
-	if (c->wake != QCALL_AGENT) {
+	if (c->wake == QCALL_BEGIN) {
 		qcall_agent(c, &req, c->q->unit_ms);
 		return;
 	}

@@ -31,7 +31,7 @@
 #define SPAWN_MS 20000u		/* QEMU's own start-up, before it daemonizes */
 
 enum start_step {
-	START_EARLIER,		/* an earlier, cancelled start still ends its QEMU */
+	START_PLAN,		/* plan and spawn, once an earlier, cancelled start ended its QEMU */
 	START_SPAWN,		/* QEMU daemonizes: its child polled */
 	START_CONNECT,		/* QMP, then the agent's channel */
 	START_CPUS,		/* query-hotpluggable-cpus: the vCPU type */
@@ -163,58 +163,86 @@ static void started(struct start_job *j)
 	qcall_end(c, 0, NULL);
 }
 
+/* Plan and spawn, unless an earlier, cancelled start still ends its QEMU
+ * (then after it) or the partition runs already. */
+static void spawn(struct start_job *j)
+{
+	struct qcall *c = &j->call;
+	struct qemu *q = c->q;
+	struct dhp_error e = { 0 };
+	int r;
+
+	if (qemu_start_spawning(q, c->partition, c)) {
+		qcall_after(c, SPAWN_POLL_MS);
+		return;
+	}
+	if (qcall_part(c)) {
+		r = qemu_start_booted_with(q, c->partition, j->units, j->n_units) ? 0 :
+			dhp_error_set(&e, -EBUSY, "partition %u runs with other units", c->partition);
+		qcall_end(c, r, &e);
+		return;
+	}
+	r = qemu_start_spawn(q, c->partition, j->name, j->units, j->n_units, &j->child, &e);
+	if (r) {
+		qcall_end(c, r, &e);
+		return;
+	}
+	j->t0 = dhp_loop_now(q->loop);
+	j->until = j->t0 + q->boot_ms;
+	c->undo = true;
+	c->outlive_cancel = true;
+	j->step = START_SPAWN;
+	qcall_after(c, SPAWN_POLL_MS);
+}
+
+/* QEMU ended while the guest booted. */
+static void died(struct qcall *c)
+{
+	char log[QEMU_PATH_MAX], tail[160];
+
+	qemu_part_path(c->q, c->partition, "qemu.log", log, sizeof(log));
+	qemu_log_tail(log, tail, sizeof(tail));
+	qcall_fail(c, -EHOSTDOWN, "the QEMU of partition %u ended while it booted%s%s",
+		   c->partition, tail[0] ? ": " : "", tail);
+}
+
+static void hello_late(struct qcall *c)
+{
+	char console[QEMU_PATH_MAX];
+
+	qemu_part_path(c->q, c->partition, "console.log", console, sizeof(console));
+	qcall_fail(c, -ETIMEDOUT, "the guest of partition %u did not say hello within %u ms "
+		   "(see %s)", c->partition, c->q->boot_ms, console);
+}
+
+/* The agent said hello: the guest has booted. */
+static void pin(struct start_job *j)
+{
+	j->step = START_PIN;
+	if (qemu_pin_begin(&j->call) == 0)
+		started(j);
+}
+
 static void start_step(struct qcall *c)
 {
 	struct start_job *j = (struct start_job *)c;
 	struct qemu *q = c->q;
 	struct qpart *part = qpart_find(q, c->partition);
 	uint64_t now = dhp_loop_now(q->loop), size;
-	char path[QEMU_PATH_MAX], tail[160];
-	struct dhp_error e = { 0 };
+	const char *type;
 	int r = 1;
 
-	switch (c->wake) {
-	case QCALL_UNDO:
+	if (c->wake == QCALL_UNDO) {
 		start_undo(c);
 		return;
-	case QCALL_DOWN:	/* QEMU ended while the guest booted */
-		qemu_part_path(q, c->partition, "qemu.log", path, sizeof(path));
-		qemu_log_tail(path, tail, sizeof(tail));
-		qcall_fail(c, -EHOSTDOWN, "the QEMU of partition %u ended while it booted%s%s",
-			   c->partition, tail[0] ? ": " : "", tail);
-		return;
-	case QCALL_BEGIN:
-		j->step = START_EARLIER;
-		break;
-	default:
-		break;
 	}
-
+	if (c->wake == QCALL_DOWN) {
+		died(c);
+		return;
+	}
 	switch (j->step) {
-	case START_EARLIER:
-		if (qemu_start_spawning(q, c->partition, c)) {
-			/* An earlier, cancelled start still ends its QEMU: after it. */
-			qcall_after(c, SPAWN_POLL_MS);
-			return;
-		}
-		if (qcall_part(c)) {
-			r = qemu_start_booted_with(q, c->partition, j->units, j->n_units) ? 0 :
-				dhp_error_set(&e, -EBUSY, "partition %u runs with other units",
-					      c->partition);
-			qcall_end(c, r, &e);
-			return;
-		}
-		r = qemu_start_spawn(q, c->partition, j->name, j->units, j->n_units, &j->child, &e);
-		if (r) {
-			qcall_end(c, r, &e);
-			return;
-		}
-		j->t0 = dhp_loop_now(q->loop);
-		j->until = j->t0 + q->boot_ms;
-		c->undo = true;
-		c->outlive_cancel = true;
-		j->step = START_SPAWN;
-		qcall_after(c, SPAWN_POLL_MS);
+	case START_PLAN:
+		spawn(j);
 		return;
 
 	case START_SPAWN:
@@ -235,20 +263,17 @@ static void start_step(struct qcall *c)
 		r = qpart_connect_step(c, &j->connect);
 		break;
 
-	case START_CPUS: {
-		const char *type = json_string_value(json_object_get(json_array_get(c->ret, 0),
-								     "type"));
-
+	case START_CPUS:
 		if (c->got) {
 			qcall_fail_got(c);
 			return;
 		}
+		type = json_string_value(json_object_get(json_array_get(c->ret, 0), "type"));
 		if (part && type)
 			snprintf(part->cpu_type, sizeof(part->cpu_type), "%s", type);
 		j->step = START_MEMS;
 		qcall_qmp(c, "query-memory-devices", NULL, q->unit_ms);
 		return;
-	}
 
 	case START_MEMS:
 		if (c->got) {
@@ -261,15 +286,15 @@ static void start_step(struct qcall *c)
 			if (j->units[i]->type == DHP_UNIT_MEMORY && !s->boot)
 				qdev_dimm_find(c->ret, j->units[i]->id, &s->phys_addr, &size);
 		}
-		j->step = START_HELLO;
 		if (part && part->agent_ready)
-			goto hello;
-		if (part && part->agent_refused.code) {
+			pin(j);
+		else if (part && part->agent_refused.code)
 			hello_refused(c);
-			return;
+		else {
+			j->step = START_HELLO;
+			c->listen |= QCALL_ON_HELLO | QCALL_ON_REFUSED;
+			qcall_after(c, (uint32_t)(j->until > now ? j->until - now : 1));
 		}
-		c->listen |= QCALL_ON_HELLO | QCALL_ON_REFUSED;
-		qcall_after(c, (uint32_t)(j->until > now ? j->until - now : 1));
 		return;
 
 	case START_HELLO:
@@ -277,19 +302,12 @@ static void start_step(struct qcall *c)
 		if (c->wake == QCALL_REFUSED || (c->wake == QCALL_TIMER && part &&
 						 part->agent_refused.code)) {
 			hello_refused(c);
-			return;
+		} else if (c->wake == QCALL_TIMER) {
+			hello_late(c);
+		} else {
+			qcall_timer_stop(c);
+			pin(j);
 		}
-		if (c->wake == QCALL_TIMER) {
-			qemu_part_path(q, c->partition, "console.log", path, sizeof(path));
-			qcall_fail(c, -ETIMEDOUT, "the guest of partition %u did not say hello "
-				   "within %u ms (see %s)", c->partition, q->boot_ms, path);
-			return;
-		}
-		qcall_timer_stop(c);
-hello:
-		j->step = START_PIN;
-		if (qemu_pin_begin(c) == 0)
-			started(j);
 		return;
 
 	case START_PIN:
