@@ -12,7 +12,7 @@
 #include "backend/qemu/cmdline.h"
 #include "backend/qemu/probe.h"
 #include "backend/qemu/qemu.h"
-#include "backend/qemu/state.h"
+#include "backend/qemu/state-file.h"
 #include "harness.h"
 #include "model/topology.h"
 #include "testbed.h"

@@ -1,21 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A backend call in flight. Each call is a small state machine: one step
- * sends a QMP command or an agent request, or waits (a timer, an event of
- * its partition, the agent's hello, QEMU's end), and the answer runs the
- * next step. One answer is awaited at a time.
- *
- * The engine's answer (cb.done) always comes from a timer of its own, so
- * never from inside the call nor from inside a QMP or agent dispatch. A
- * call the engine cancels is never answered and takes no further step;
- * it is freed when nothing it awaits can call back any more (STYLE.md 11).
+ * A call in flight (call.h): one awaited thing at a time for the job
+ * above it, whose step function it wakes with what came.
  */
-#include "backend/qemu/internal.h"
+#include "backend/qemu/call.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "backend/qemu/agent.h"
+#include "backend/qemu/object.h"
+#include "backend/qemu/partition.h"
+#include "backend/qemu/qmp.h"
 
 static void qcall_free(struct qcall *c)
 {
@@ -28,12 +27,8 @@ static void qcall_free(struct qcall *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	dhp_timer_cancel(q->loop, c->timer);
-	json_decref(c->j_cpus);
-	json_decref(c->j_mems);
-	json_decref(c->j_pci);
-	free(c->present);
-	free(c->units);
-	free(c->state);
+	if (c->release)
+		c->release(c);
 	free(c);
 }
 
@@ -41,33 +36,48 @@ static void qcall_free(struct qcall *c)
 void qcall_drop(struct qcall *c)
 {
 	c->cancelled = true;
-	c->on_event = NULL;
-	c->on_hello = NULL;
-	c->on_agent_event = NULL;
-	c->on_down = NULL;
-	/* A start cancelled while QEMU daemonizes keeps polling its child,
-	 * to end the QEMU it makes (start.c): it must not land later. */
-	if (c->child > 0 && c->timer)
+	c->listen = 0;
+	if (c->outlive_cancel && c->timer)
 		return;
 	qcall_timer_stop(c);
 	if (!c->inflight)
 		qcall_free(c);
 }
 
-struct qcall *qcall_new(struct qemu *q, struct dhp_backend_cb cb, uint32_t partition,
-			const struct dhp_unit *unit)
+static void wake(struct qcall *c, enum qcall_wake w)
 {
-	struct qcall *c = calloc(1, sizeof(*c));
+	c->wake = w;
+	c->step(c);
+}
+
+/* The first step comes from a timer too. */
+static void timer_fire(void *arg)
+{
+	struct qcall *c = arg;
+	enum qcall_wake w = c->begun ? QCALL_TIMER : QCALL_BEGIN;
+
+	c->timer = NULL;
+	c->begun = true;
+	if (!c->finished && (!c->cancelled || c->outlive_cancel))
+		wake(c, w);
+}
+
+struct qcall *qcall_new(struct qemu *q, size_t size, struct dhp_backend_cb cb,
+			uint32_t partition, void (*step)(struct qcall *c))
+{
+	struct qcall *c = calloc(1, size);
 
 	if (!c)
 		return NULL;
 	c->q = q;
 	c->cb = cb;
 	c->partition = partition;
-	c->unit = unit;
-	c->slot = -1;
-	c->port = -1;
-	c->child = -1;
+	c->step = step;
+	c->timer = dhp_timer_add(q->loop, 0, timer_fire, c);
+	if (!c->timer) {
+		free(c);
+		return NULL;
+	}
 	c->next = q->calls;
 	if (q->calls)
 		q->calls->prev = c;
@@ -81,19 +91,16 @@ static void finish_fire(void *arg)
 
 	c->timer = NULL;
 	if (!c->cancelled) {
-		if (c->report_fn)
-			c->report_fn(c->report_ctx, c->rc, c->rc ? NULL : c->state,
-				     c->rc ? &c->err : NULL);
+		if (c->answer)
+			c->answer(c);
 		else if (c->cb.done)
 			c->cb.done(c->cb.ctx, c->cb.token, c->rc, c->rc ? &c->err : NULL);
 	}
 	qcall_drop(c);
 }
 
-void qcall_finish(struct qcall *c, int rc, const struct dhp_error *err)
+void qcall_end(struct qcall *c, int rc, const struct dhp_error *err)
 {
-	qcall_fn unwind = c->on_fail;
-
 	if (c->finished || c->cancelled)
 		return;
 	if (c->unwinding) {
@@ -102,34 +109,24 @@ void qcall_finish(struct qcall *c, int rc, const struct dhp_error *err)
 				    "too: %s", c->partition, c->err.message,
 				    err ? err->message : dhp_error_name(rc));
 		rc = c->rc;
-		err = NULL;
 	} else if (rc) {
 		c->rc = rc;
 		if (err && err->code)
 			c->err = *err;
 		else
 			dhp_error_set(&c->err, rc, "%s", dhp_error_name(rc));
-		err = NULL;
 	}
-	c->on_event = NULL;
-	c->on_hello = NULL;
-	c->on_agent_event = NULL;
-	c->on_down = NULL;
+	c->listen = 0;
 	qcall_timer_stop(c);
-	/* Undo needs the call's one answer slot free. */
-	if (rc && unwind && !c->inflight) {
-		c->on_fail = NULL;
+	/* Undo needs the call's one awaited slot free. */
+	if (rc && c->undo && !c->inflight) {
+		c->undo = false;
 		c->unwinding = true;
-		unwind(c);
+		wake(c, QCALL_UNDO);
 		return;
 	}
 	c->finished = true;
 	c->rc = rc;
-	c->on_event = NULL;
-	c->on_hello = NULL;
-	c->on_agent_event = NULL;
-	c->on_down = NULL;
-	qcall_timer_stop(c);
 	c->timer = dhp_timer_add(c->q->loop, 0, finish_fire, c);
 	/* Out of memory for a timer: the engine's deadline answers for us. */
 }
@@ -142,7 +139,20 @@ void qcall_fail(struct qcall *c, int rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e.message, sizeof(e.message), fmt, ap);
 	va_end(ap);
-	qcall_finish(c, rc, &e);
+	qcall_end(c, rc, &e);
+}
+
+void qcall_fail_got(struct qcall *c)
+{
+	qcall_fail(c, c->got, "%s", c->got_err ? c->got_err->message : dhp_error_name(c->got));
+}
+
+void qcall_qmp_failed(struct qcall *c)
+{
+	const struct dhp_error *err = c->got_err;
+
+	qcall_fail(c, err && err->code ? err->code : -EIO, "%s",
+		   err ? err->message : "QEMU failed");
 }
 
 struct qpart *qcall_part(struct qcall *c)
@@ -165,56 +175,64 @@ static const struct dhp_error *gone(struct qcall *c, int *rc, const struct dhp_e
 	return e;
 }
 
+void qcall_await(struct qcall *c)
+{
+	c->inflight = true;
+}
+
+void qcall_unawait(struct qcall *c)
+{
+	c->inflight = false;
+}
+
 void qcall_qmp_answer(void *ctx, int rc, json_t *ret, const struct dhp_error *err)
 {
 	struct qcall *c = ctx;
-	qcall_qmp_fn fn = c->qmp_fn;
 	struct dhp_error e = { 0 };
 
 	c->inflight = false;
-	c->qmp_fn = NULL;
 	if (c->cancelled) {
 		qcall_free(c);
 		return;
 	}
-	err = gone(c, &rc, err, &e);
-	if (fn && !c->finished)
-		fn(c, rc, ret, err);
+	if (c->finished)
+		return;
+	c->got_err = gone(c, &rc, err, &e);
+	c->got = rc;
+	c->ret = ret;
+	wake(c, QCALL_QMP);
 }
 
 static void agent_answer(void *ctx, int rc, const struct dhp_proto_reply *reply,
 			 const struct dhp_error *err)
 {
 	struct qcall *c = ctx;
-	qcall_agent_fn fn = c->agent_fn;
-
 	struct dhp_error e = { 0 };
 
 	c->inflight = false;
-	c->agent_fn = NULL;
 	if (c->cancelled) {
 		qcall_free(c);
 		return;
 	}
-	err = gone(c, &rc, err, &e);
-	if (fn && !c->finished)
-		fn(c, rc, reply, err);
+	if (c->finished)
+		return;
+	c->got_err = gone(c, &rc, err, &e);
+	c->got = rc;
+	c->reply = reply;
+	wake(c, QCALL_AGENT);
 }
 
-void qcall_qmp(struct qcall *c, const char *cmd, json_t *args, uint32_t ms, qcall_qmp_fn fn)
+void qcall_qmp(struct qcall *c, const char *cmd, json_t *args, uint32_t ms)
 {
 	struct qpart *part = qcall_part(c);
 	int r = -EHOSTDOWN;
 
 	if (part && part->qmp) {
-		c->qmp_fn = fn;
 		c->inflight = true;
 		r = qmp_command(part->qmp, cmd, args, ms, qcall_qmp_answer, c);
 		args = NULL;
-		if (r < 0) {
+		if (r < 0)
 			c->inflight = false;
-			c->qmp_fn = NULL;
-		}
 	}
 	json_decref(args);
 	if (r < 0)
@@ -238,8 +256,7 @@ void qcall_qmp_forget(struct qcall *c, const char *cmd, json_t *args)
 		json_decref(args);
 }
 
-void qcall_agent(struct qcall *c, const struct dhp_proto_request *req, uint32_t ms,
-		 qcall_agent_fn fn)
+void qcall_agent(struct qcall *c, const struct dhp_proto_request *req, uint32_t ms)
 {
 	struct qpart *part = qcall_part(c);
 	int r;
@@ -251,33 +268,19 @@ void qcall_agent(struct qcall *c, const struct dhp_proto_request *req, uint32_t 
 			   c->partition, dhp_proto_op_name(req->op));
 		return;
 	}
-	c->agent_fn = fn;
 	c->inflight = true;
 	r = qagent_request(part->agent, req, ms, agent_answer, c);
 	if (r < 0) {
 		c->inflight = false;
-		c->agent_fn = NULL;
 		qcall_fail(c, r == -ECONNRESET ? -ENOTCONN : r,
 			   "cannot send %s to the agent of partition %u: %s",
 			   dhp_proto_op_name(req->op), c->partition, strerror(-r));
 	}
 }
 
-static void timer_fire(void *arg)
-{
-	struct qcall *c = arg;
-	qcall_fn fn = c->timer_fn;
-
-	c->timer = NULL;
-	c->timer_fn = NULL;
-	if (fn && !c->finished && (!c->cancelled || c->child > 0))
-		fn(c);
-}
-
-void qcall_after(struct qcall *c, uint32_t ms, qcall_fn fn)
+void qcall_after(struct qcall *c, uint32_t ms)
 {
 	qcall_timer_stop(c);
-	c->timer_fn = fn;
 	c->timer = dhp_timer_add(c->q->loop, ms, timer_fire, c);
 	if (!c->timer)
 		qcall_fail(c, -ENOMEM, "out of memory");
@@ -287,7 +290,25 @@ void qcall_timer_stop(struct qcall *c)
 {
 	dhp_timer_cancel(c->q->loop, c->timer);
 	c->timer = NULL;
-	c->timer_fn = NULL;
+}
+
+/* ---- the partition's happenings ---- */
+
+void qcall_wake_all(struct qemu *q, uint32_t id, unsigned what, enum qcall_wake w,
+		    const char *event, json_t *data, const struct dhp_proto_event *agent_event)
+{
+	for (struct qcall *c = q->calls; c; c = c->next) {
+		if (c->partition != id || c->finished || c->cancelled)
+			continue;
+		if (c->listen & what) {
+			c->event = event;
+			c->ret = data;
+			c->agent_event = agent_event;
+			wake(c, w);
+		} else if (what == QCALL_ON_DOWN && !c->inflight) {
+			qcall_fail(c, -EHOSTDOWN, "the QEMU of partition %u exited", id);
+		}
+	}
 }
 
 /* ---- the engine's side ---- */

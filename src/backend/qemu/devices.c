@@ -16,11 +16,15 @@
  * A vCPU keeps the id it was plugged with when a hot replace hands its
  * slot to another processor; the state file's slot table is the truth.
  */
-#include "backend/qemu/internal.h"
+#include "backend/qemu/devices.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "backend/qemu/object.h"
 
 void qdev_cpu_id_of(const struct dhp_unit *u, unsigned slot, char *buf, size_t size)
 {

@@ -9,7 +9,8 @@
  * to the console (or 15 s pass), and the verdict is cached with the QEMU
  * version in STATE_DIR/qemu/kvm-probe.json. Blocking: start-up only.
  */
-#include "backend/qemu/internal.h"
+#include "backend/qemu/object.h"
+#include "backend/qemu/process.h"
 
 #include <fcntl.h>
 #include <jansson.h>

@@ -7,12 +7,21 @@
  * is seen as its QMP connection closing: the engine is told the
  * partition failed.
  */
-#include "backend/qemu/internal.h"
+#include "backend/qemu/partition.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "backend/qemu/agent.h"
+#include "backend/qemu/call.h"
+#include "backend/qemu/jobs.h"
+#include "backend/qemu/object.h"
+#include "backend/qemu/process.h"
+#include "backend/qemu/qmp.h"
 
 #define CONNECT_RETRY_MS 50u
 #define HELLO_INTERVAL_MS 1000u
@@ -45,68 +54,17 @@ struct qpart *qpart_new(struct qemu *q, uint32_t id)
 	return part;
 }
 
-/* ---- what the engine is told, from the loop ---- */
-
-struct qtell {
-	uint32_t id;
-	bool failed, ready;
-	struct dhp_error why;
-	struct qtell *next;
-};
-
-static void tell_fire(void *arg)
+void qemu_remove_files(struct qemu *q, uint32_t id)
 {
-	struct qemu *q = arg;
-	struct dhp_backend_listener *l = &q->base.listener;
+	static const char *const names[] = { "qmp.sock", "agent.sock", "qemu.pid" };
+	char path[QEMU_PATH_MAX];
 
-	q->tell_timer = NULL;
-	while (q->tells) {
-		struct qtell *t = q->tells;
-
-		q->tells = t->next;
-		if (t->failed && l->partition_failed)
-			l->partition_failed(l->ctx, t->id, &t->why);
-		else if (!t->failed && l->os_ready)
-			l->os_ready(l->ctx, t->id, t->ready);
-		free(t);
-	}
-}
-
-static void tell(struct qemu *q, uint32_t id, bool failed, bool ready, const struct dhp_error *why)
-{
-	struct qtell *t = calloc(1, sizeof(*t)), **tail = &q->tells;
-
-	if (!t)
-		return;
-	*t = (struct qtell){ .id = id, .failed = failed, .ready = ready };
-	if (why)
-		t->why = *why;
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = t;
-	if (!q->tell_timer)
-		q->tell_timer = dhp_timer_add(q->loop, 0, tell_fire, q);
-}
-
-void qemu_tell_failed(struct qemu *q, uint32_t id, const struct dhp_error *why)
-{
-	tell(q, id, true, false, why);
-}
-
-void qemu_tell_ready(struct qemu *q, uint32_t id, bool ready)
-{
-	tell(q, id, false, ready, NULL);
-}
-
-void qemu_tell_free_all(struct qemu *q)
-{
-	dhp_timer_cancel(q->loop, q->tell_timer);
-	q->tell_timer = NULL;
-	while (q->tells) {
-		struct qtell *t = q->tells;
-
-		q->tells = t->next;
-		free(t);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		/* The pid file names the QEMU a cancelled start must end. */
+		if (i == 2 && qemu_start_spawning(q, id, NULL))
+			continue;
+		if (qemu_part_path(q, id, names[i], path, sizeof(path)) == 0)
+			unlink(path);
 	}
 }
 
@@ -182,14 +140,7 @@ static void part_down(struct qpart *part, const struct dhp_error *why)
 		qemu_notice(q, "%s (%s)", e.message, why ? why->message : "");
 		qemu_tell_failed(q, part->id, &e);
 	}
-	for (struct qcall *c = q->calls; c; c = c->next) {
-		if (c->partition != part->id || c->finished || c->cancelled)
-			continue;
-		if (c->on_down)
-			c->on_down(c);
-		else if (!c->inflight)
-			qcall_fail(c, -EHOSTDOWN, "the QEMU of partition %u exited", part->id);
-	}
+	qcall_wake_all(q, part->id, QCALL_ON_DOWN, QCALL_DOWN, NULL, NULL, NULL);
 	qpart_release(part);
 }
 
@@ -203,9 +154,7 @@ static void qmp_event(void *ctx, const char *event, json_t *data)
 {
 	struct qpart *part = ctx;
 
-	for (struct qcall *c = part->q->calls; c; c = c->next)
-		if (c->partition == part->id && c->on_event && !c->finished && !c->cancelled)
-			c->on_event(c, event, data);
+	qcall_wake_all(part->q, part->id, QCALL_ON_EVENT, QCALL_EVENT, event, data, NULL);
 }
 
 /* ---- the agent ---- */
@@ -220,9 +169,7 @@ static void agent_hello(void *ctx, const struct dhp_proto_hello *hello)
 	dhp_error_clear(&part->agent_refused);
 	if (part->started && !was)
 		qemu_tell_ready(part->q, part->id, true);
-	for (struct qcall *c = part->q->calls; c; c = c->next)
-		if (c->partition == part->id && c->on_hello && !c->finished && !c->cancelled)
-			c->on_hello(c);
+	qcall_wake_all(part->q, part->id, QCALL_ON_HELLO, QCALL_HELLO, NULL, NULL, NULL);
 }
 
 /* A hello of a higher major version (docs/agent-protocol.md, Versioning):
@@ -240,9 +187,7 @@ static void agent_refused(void *ctx, const struct dhp_error *why)
 		    why->resolution[0] ? "; " : "", why->resolution);
 	if (part->started && was && part->up)
 		qemu_tell_ready(part->q, part->id, false);
-	for (struct qcall *c = part->q->calls; c; c = c->next)
-		if (c->partition == part->id && c->on_refused && !c->finished && !c->cancelled)
-			c->on_refused(c);
+	qcall_wake_all(part->q, part->id, QCALL_ON_REFUSED, QCALL_REFUSED, NULL, NULL, NULL);
 }
 
 bool qpart_agent_refused(struct qcall *c, const char *what)
@@ -256,7 +201,7 @@ bool qpart_agent_refused(struct qcall *c, const char *what)
 		      "asked to %s (its agent is refused: %s)", c->partition, what,
 		      part->agent_refused.message);
 	dhp_error_resolve(&e, "%s", part->agent_refused.resolution);
-	qcall_finish(c, e.code, &e);
+	qcall_end(c, e.code, &e);
 	return true;
 }
 
@@ -264,9 +209,8 @@ static void agent_event(void *ctx, const struct dhp_proto_event *event)
 {
 	struct qpart *part = ctx;
 
-	for (struct qcall *c = part->q->calls; c; c = c->next)
-		if (c->partition == part->id && c->on_agent_event && !c->finished && !c->cancelled)
-			c->on_agent_event(c, event);
+	qcall_wake_all(part->q, part->id, QCALL_ON_AGENT_EVENT, QCALL_AGENT_EVENT, NULL, NULL,
+		       event);
 }
 
 static void agent_closed(void *ctx, int rc, const struct dhp_error *why)
@@ -302,48 +246,21 @@ static int agent_open(struct qpart *part, struct dhp_error *err)
 /* ---- connecting ---- */
 
 __attribute__((format(printf, 2, 3)))
-static void connect_failed(struct qcall *c, const char *fmt, ...)
+static int connect_failed(struct qconnect *k, const char *fmt, ...)
 {
-	qcall_fn otherwise = c->otherwise;
-	struct dhp_error e = { .code = -EHOSTDOWN };
 	va_list ap;
 
+	dhp_error_clear(&k->err);
+	k->err.code = -EHOSTDOWN;
 	va_start(ap, fmt);
-	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	vsnprintf(k->err.message, sizeof(k->err.message), fmt, ap);
 	va_end(ap);
-	c->then = NULL;
-	c->otherwise = NULL;
-	if (!otherwise) {
-		qcall_finish(c, e.code, &e);
-		return;
-	}
-	c->err = e;
-	otherwise(c);
+	return k->err.code;
 }
 
-static void connected(struct qcall *c, int rc, json_t *ret, const struct dhp_error *err)
-{
-	struct qpart *part = qpart_find(c->q, c->partition);
-	struct dhp_error e = { 0 };
-	qcall_fn then = c->then;
-
-	(void)ret;
-	if (!part || rc) {
-		connect_failed(c, "QEMU of partition %u does not answer QMP: %s", c->partition,
-			       err ? err->message : "it exited");
-		return;
-	}
-	part->up = true;
-	/* Without the agent the partition runs, but takes no part in online
-	 * operations; the start waits for its hello. */
-	if (agent_open(part, &e) < 0)
-		qemu_notice(c->q, "partition %u: %s", c->partition, e.message);
-	c->then = NULL;
-	c->otherwise = NULL;
-	then(c);
-}
-
-static void connect_try(struct qcall *c)
+/* QEMU's sockets listen once it daemonized, but a QEMU found running
+ * may be slow to take the connection: retried until k->until. */
+static int connect_try(struct qcall *c, struct qconnect *k)
 {
 	struct qpart *part = qpart_find(c->q, c->partition);
 	char path[QEMU_PATH_MAX];
@@ -355,30 +272,45 @@ static void connect_try(struct qcall *c)
 	uint64_t now = dhp_loop_now(c->q->loop);
 	int r;
 
-	if (!part) {
-		connect_failed(c, "partition %u went away", c->partition);
-		return;
-	}
+	if (!part)
+		return connect_failed(k, "partition %u went away", c->partition);
 	qemu_part_path(c->q, c->partition, "qmp.sock", path, sizeof(path));
-	c->qmp_fn = connected;
-	c->inflight = true;
-	r = qmp_connect(&cfg, (uint32_t)(c->until > now ? c->until - now : 1), qcall_qmp_answer,
+	qcall_await(c);
+	r = qmp_connect(&cfg, (uint32_t)(k->until > now ? k->until - now : 1), qcall_qmp_answer,
 			c, &part->qmp, &e);
 	if (r == 0)
-		return;
-	c->inflight = false;
-	c->qmp_fn = NULL;
-	if ((r == -ENOENT || r == -ECONNREFUSED || r == -EAGAIN) && now < c->until)
-		qcall_after(c, CONNECT_RETRY_MS, connect_try);
-	else
-		connect_failed(c, "QEMU of partition %u does not answer QMP: %s", c->partition,
-			       e.message);
+		return 1;
+	qcall_unawait(c);
+	if ((r == -ENOENT || r == -ECONNREFUSED || r == -EAGAIN) && now < k->until) {
+		qcall_after(c, CONNECT_RETRY_MS);
+		return 1;
+	}
+	return connect_failed(k, "QEMU of partition %u does not answer QMP: %s", c->partition,
+			      e.message);
 }
 
-void qpart_connect(struct qcall *c, struct qpart *part, uint32_t within_ms, qcall_fn then)
+int qpart_connect_begin(struct qcall *c, struct qconnect *k, uint32_t within_ms)
 {
-	(void)part;
-	c->then = then;
-	c->until = dhp_loop_now(c->q->loop) + within_ms;
-	connect_try(c);
+	k->until = dhp_loop_now(c->q->loop) + within_ms;
+	return connect_try(c, k);
+}
+
+int qpart_connect_step(struct qcall *c, struct qconnect *k)
+{
+	struct qpart *part = qpart_find(c->q, c->partition);
+	struct dhp_error e = { 0 };
+
+	if (c->wake == QCALL_TIMER)
+		return connect_try(c, k);
+	if (c->wake != QCALL_QMP)
+		return 1;
+	if (!part || c->got)
+		return connect_failed(k, "QEMU of partition %u does not answer QMP: %s",
+				      c->partition, c->got_err ? c->got_err->message : "it exited");
+	part->up = true;
+	/* Without the agent the partition runs, but takes no part in online
+	 * operations; the start waits for its hello. */
+	if (agent_open(part, &e) < 0)
+		qemu_notice(c->q, "partition %u: %s", c->partition, e.message);
+	return 0;
 }

@@ -9,11 +9,16 @@
  * never share a host CPU: the topology maps each host CPU once, and
  * qemu_pin_check() refuses what would.
  */
-#include "backend/qemu/internal.h"
+#include "backend/qemu/pin.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "backend/qemu/call.h"
+#include "backend/qemu/devices.h"
+#include "backend/qemu/object.h"
 
 int qemu_pin_check(struct qemu *q, uint32_t partition, const struct dhp_unit *u,
 		   struct dhp_error *err)
@@ -78,23 +83,31 @@ int qemu_pin_tid(pid_t tid, int host_cpu)
 	return pin_thread(tid, &set);
 }
 
-static void pin_all(struct qcall *c, int rc, json_t *ret, const struct dhp_error *err)
+int qemu_pin_begin(struct qcall *c)
+{
+	if (!wants_pinning(c->q))
+		return 0;
+	qcall_qmp(c, "query-cpus-fast", NULL, c->q->unit_ms);
+	return 1;
+}
+
+int qemu_pin_apply(struct qcall *c)
 {
 	struct qemu *q = c->q;
 	struct qs_partition *rec = qs_partition(&q->state, c->partition, false);
 	cpu_set_t mine, set;
 	bool have = partition_cpus(q, c->partition, &mine);
-	qcall_fn then;
 	size_t i;
 	json_t *e;
 	int r;
 
-	if (rc || !rec) {
-		qcall_fail(c, rc ? rc : -EHOSTDOWN, "cannot pin the vCPUs of partition %u: %s",
-			   c->partition, err ? err->message : "it is not running");
-		return;
+	if (c->got || !rec) {
+		r = c->got ? c->got : -EHOSTDOWN;
+		qcall_fail(c, r, "cannot pin the vCPUs of partition %u: %s", c->partition,
+			   c->got_err ? c->got_err->message : "it is not running");
+		return r;
 	}
-	json_array_foreach(ret, i, e) {
+	json_array_foreach(c->ret, i, e) {
 		int slot = qdev_slot_of(e);
 		pid_t tid = (pid_t)json_integer_value(json_object_get(e, "thread-id"));
 		const struct dhp_unit *u;
@@ -119,20 +132,8 @@ static void pin_all(struct qcall *c, int rc, json_t *ret, const struct dhp_error
 		if (r < 0) {
 			qcall_fail(c, r == -EINVAL ? -EINVAL : -EIO, "cannot pin the vCPU of %s to "
 				   "host CPU %d: %s", u->id, (int)u->host_cpu, strerror(-r));
-			return;
+			return r;
 		}
 	}
-	then = c->then;
-	c->then = NULL;
-	then(c);
-}
-
-void qemu_pin(struct qcall *c, qcall_fn then)
-{
-	if (!wants_pinning(c->q)) {
-		then(c);
-		return;
-	}
-	c->then = then;
-	qcall_qmp(c, "query-cpus-fast", NULL, c->q->unit_ms, pin_all);
+	return 0;
 }

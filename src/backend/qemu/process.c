@@ -7,7 +7,7 @@
  * by dhpd as its QMP connection closing (partition.c); a pid is only
  * trusted together with the process's start time, as pids are reused.
  */
-#include "backend/qemu/internal.h"
+#include "backend/qemu/process.h"
 
 #include <errno.h>
 #include <fcntl.h>

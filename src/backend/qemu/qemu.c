@@ -7,7 +7,7 @@
  * boots it), the accelerator (kvm.c), the state file, and last the removal
  * method, which depends on the version and the accelerator (probe.c).
  */
-#include "backend/qemu/internal.h"
+#include "backend/qemu/object.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +19,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "backend/qemu/call.h"
+#include "backend/qemu/jobs.h"
+#include "backend/qemu/partition.h"
+#include "backend/qemu/process.h"
 
 #define DEFAULT_BINARY "qemu-system-x86_64"
 #define DEFAULT_KERNEL "build/guest/vmlinuz"
@@ -228,6 +233,11 @@ static struct qemu *as_qemu(struct dhp_backend *be)
 	return be && be->ops == &qemu_ops ? to_qemu(be) : NULL;
 }
 
+bool qemu_is(struct dhp_backend *be)
+{
+	return as_qemu(be) != NULL;
+}
+
 const char *dhp_qemu_accel(struct dhp_backend *be)
 {
 	struct qemu *q = as_qemu(be);
@@ -304,45 +314,6 @@ static int qemu_console_open(struct dhp_backend *be, uint32_t partition, int *re
 							"from its boot on") : r;
 	}
 	*ret_fd = fd;
-	return 0;
-}
-
-static void reported(struct qcall *c, int rc, const struct dhp_proto_reply *reply,
-		     const struct dhp_error *err)
-{
-	if (rc) {
-		qcall_fail(c, rc, "%s", err->message);
-		return;
-	}
-	c->state = malloc(sizeof(*c->state));
-	if (!c->state) {
-		qcall_fail(c, -ENOMEM, "out of memory");
-		return;
-	}
-	*c->state = reply->state;
-	qcall_finish(c, 0, NULL);
-}
-
-static void report_run(struct qcall *c)
-{
-	struct dhp_proto_request req = { .op = DHP_PROTO_OP_REPORT };
-
-	qcall_agent(c, &req, c->q->unit_ms, reported);
-}
-
-int dhp_qemu_report(struct dhp_backend *be, uint32_t partition, dhp_qemu_report_fn fn,
-		    void *ctx)
-{
-	struct qcall *c;
-
-	if (!as_qemu(be) || !fn)
-		return -EINVAL;
-	c = qcall_new(to_qemu(be), (struct dhp_backend_cb){ 0 }, partition, NULL);
-	if (!c)
-		return -ENOMEM;
-	c->report_fn = fn;
-	c->report_ctx = ctx;
-	qcall_after(c, 0, report_run);
 	return 0;
 }
 

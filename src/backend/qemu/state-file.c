@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The QEMU backend's persistent state file (state.h). */
-#include "backend/qemu/state.h"
+/* The QEMU backend's persistent state file (state-file.h). */
+#include "backend/qemu/state-file.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -12,8 +12,8 @@
  * and the state of each vCPU slot (free, used, parked), with the logical
  * CPU number the guest gave it.
  */
-#ifndef DHP_BACKEND_QEMU_STATE_H
-#define DHP_BACKEND_QEMU_STATE_H
+#ifndef DHP_BACKEND_QEMU_STATE_FILE_H
+#define DHP_BACKEND_QEMU_STATE_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
