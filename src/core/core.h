@@ -101,6 +101,13 @@ int dhp_core_recover(struct dhp_core *core, dhp_core_done_fn done, void *ctx);
 int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
 		    uint64_t *ret_op_id, struct dhp_error *err);
 
+/*
+ * Delete a finished operation from the journal (its Task), durably: 0,
+ * -ENOENT when there is none, -EBUSY while it runs, -EIO when the store
+ * failed. Its events stay until retention prunes them (docs/store.md).
+ */
+int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err);
+
 /* An operation in progress, or NULL (then ask the store). */
 const struct dhp_op *dhp_core_active_op(struct dhp_core *core, uint64_t id);
 /* No operation in progress and recovery done. */

@@ -148,6 +148,17 @@ void core_put_op(struct dhp_core *core, const struct dhp_op *op)
 	note_store_error(core, dhp_store_put_op(core->store, core->server, op, &e), &e);
 }
 
+/* Retention joins the transaction of the outcomes (docs/store.md,
+ * "Retention"): what it deletes goes in the same durable commit, or not
+ * at all. A failure is the store's like any write's. */
+static void prune(struct dhp_core *core)
+{
+	struct dhp_error e = { 0 };
+
+	if (!core->store_error)
+		note_store_error(core, dhp_store_prune(core->store, &e), &e);
+}
+
 /* The group commit: one durable commit for every operation that ended
  * in this turn of the loop, then their listeners. */
 static void flush_fire(void *arg)
@@ -157,6 +168,7 @@ static void flush_fire(void *arg)
 
 	core->flush_timer = NULL;
 	core->ending = NULL;
+	prune(core);
 	core_commit(core, true, NULL);
 	while (ended) {
 		struct core_op *next = ended->next;
@@ -182,4 +194,47 @@ void core_op_ended(struct dhp_core *core, struct core_op *cop)
 		core->flush_timer = dhp_timer_add(core->loop, 0, flush_fire, core);
 	if (!core->flush_timer)
 		flush_fire(core);
+}
+
+/*
+ * Like a request: a transaction of its own (pending writes of running
+ * operations are committed plainly first) and a durable commit before the
+ * answer. Only a finished operation the engine no longer holds.
+ */
+int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r;
+
+	if (!core->recovered)
+		return dhp_error_set(err, -EAGAIN, "dhp is still recovering; retry shortly");
+	if (core->store_error) {
+		r = dhp_error_set(err, -EIO, "the state store failed, changes are refused: %s",
+				  core->store_failure.message);
+		dhp_error_resolve(err, "check the disk of dhpd's state directory, then restart dhpd");
+		return r;
+	}
+	if (dhp_core_active_op(core, id)) {
+		r = dhp_error_set(err, -EBUSY, "operation %llu has not finished",
+				  (unsigned long long)id);
+		dhp_error_resolve(err, "wait until it has ended, then delete it");
+		return r;
+	}
+	r = core_commit(core, false, err);
+	if (r < 0)
+		return r;
+	r = dhp_store_delete_op(core->store, id, &e);
+	if (r < 0 && r != -ENOENT && r != -EBUSY) {
+		/* -ENOENT and -EBUSY wrote nothing; any other failure is the
+		 * store's: the journal stops at its last good commit. */
+		note_store_error(core, r, &e);
+		dhp_store_rollback(core->store);
+	}
+	if (r < 0) {
+		r = dhp_error_set(err, r, "%s", e.message);
+		if (e.resolution[0])
+			dhp_error_resolve(err, "%s", e.resolution);
+		return r;
+	}
+	return core_commit(core, true, err);
 }

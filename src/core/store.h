@@ -110,6 +110,42 @@ int dhp_store_op_events(struct dhp_store *store, uint64_t op, uint64_t after_seq
 /* Highest event number written, 0 when none. */
 uint64_t dhp_store_last_event(struct dhp_store *store);
 
+/* Oldest event kept (events are pruned oldest first, so those kept are
+ * every number from it to dhp_store_last_event()); last + 1 when none. */
+int dhp_store_first_event(struct dhp_store *store, uint64_t *ret_seq, struct dhp_error *err);
+
+/*
+ * Retention (docs/store.md, "Retention"). The store keeps every unfinished
+ * operation, the newest `ops` finished ones and the newest `events`
+ * events, though never an event of an unfinished operation nor any newer
+ * one; 0 keeps all. dhp_store_open() sets the defaults.
+ */
+#define DHP_STORE_DEFAULT_OPS_KEPT 1000
+#define DHP_STORE_DEFAULT_EVENTS_KEPT 10000
+struct dhp_store_retention {
+	uint32_t ops;
+	uint32_t events;
+};
+void dhp_store_set_retention(struct dhp_store *store, const struct dhp_store_retention *keep);
+
+/*
+ * A write (it joins the open transaction, as a put does): delete what
+ * retention does not keep, oldest first, at most a bounded batch of
+ * operations and of events per call; the next call continues. It looks
+ * at the tables only once some operations or events were written since
+ * it last found nothing more to do, so calling it at every commit of an
+ * outcome is cheap.
+ */
+int dhp_store_prune(struct dhp_store *store, struct dhp_error *err);
+
+/*
+ * Delete a finished operation (a write). -ENOENT when there is none,
+ * -EBUSY when it has not finished; neither touches the transaction. Its
+ * events stay: the event journal is pruned oldest first only, so that a
+ * client resuming the stream can tell what it missed.
+ */
+int dhp_store_delete_op(struct dhp_store *store, uint64_t id, struct dhp_error *err);
+
 /* SQLite's PRAGMA integrity_check; -EIO with its first message if not ok. */
 int dhp_store_integrity_check(struct dhp_store *store, struct dhp_error *err);
 

@@ -42,6 +42,8 @@ struct dhpd_options {
 	struct http_limits limits;		/* the HTTP server's */
 	uint32_t max_sessions;			/* auth's */
 	uint32_t max_sse_clients;		/* redfish's */
+	uint32_t task_retention;		/* the store's: finished operations kept */
+	uint32_t event_retention;		/* the store's: events kept */
 	/* Parsed from listen. */
 	char address[64];
 	uint16_t port;

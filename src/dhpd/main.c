@@ -125,6 +125,9 @@ static int open_backend(struct dhpd *d, struct dhp_error *err)
 		r = dhpd_path(path, sizeof(path), d->opt.state_dir, "state.db", err);
 	if (!r)
 		r = dhp_store_open(path, &d->store, err);
+	if (!r)
+		dhp_store_set_retention(d->store, &(struct dhp_store_retention){
+			d->opt.task_retention, d->opt.event_retention });
 	if (!r && qemu)
 		return open_qemu(d, err);
 	if (!r)

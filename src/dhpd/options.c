@@ -6,6 +6,7 @@
  * say.
  */
 #include "dhpd/dhpd.h"
+#include "core/store.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -55,6 +56,10 @@ static const struct opt_desc descs[] = {
 	{ "max-connections", T_NUM, FIELD(limits.max_connections), "N", "open connections (4096)" },
 	{ "max-sessions", T_NUM, FIELD(max_sessions), "N", "sessions (64)" },
 	{ "max-sse-clients", T_NUM, FIELD(max_sse_clients), "N", "event streams (1024)" },
+	{ "task-retention", T_NUM, FIELD(task_retention), "N",
+	  "finished operations (Tasks) kept; older ones are pruned (1000; 0: all)" },
+	{ "event-retention", T_NUM, FIELD(event_retention), "N",
+	  "events kept for the stream and Task messages (10000; 0: all)" },
 };
 
 #define N_DESCS (sizeof(descs) / sizeof(descs[0]))
@@ -202,6 +207,8 @@ static void set_defaults(struct dhpd_options *opt)
 	http_limits_default(&opt->limits);
 	opt->max_sessions = DHPD_DEFAULT_MAX_SESSIONS;
 	opt->max_sse_clients = DHPD_DEFAULT_MAX_SSE_CLIENTS;
+	opt->task_retention = DHP_STORE_DEFAULT_OPS_KEPT;
+	opt->event_retention = DHP_STORE_DEFAULT_EVENTS_KEPT;
 }
 
 /* getopt's table, made from descs. */

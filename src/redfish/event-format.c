@@ -132,3 +132,49 @@ int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
 		buf->len = start;
 	return r;
 }
+
+/*
+ * Redfish has no word for a resumed stream whose events are gone, so dhp
+ * says it twice: an SSE comment for people, and an Event a client can
+ * detect, Base's EventBufferExceeded, with the range in Oem.Dhp. Its id is
+ * the last number pruned: a client that resumes from it misses nothing
+ * more.
+ */
+int rf_event_format_pruned(uint64_t first, uint64_t last, uint64_t now_ms,
+			   struct http_buf *buf)
+{
+	char id[24], when[40], text[160], comment[80];
+	size_t start = buf->len;
+	json_t *doc;
+	int r;
+
+	snprintf(id, sizeof(id), "%" PRIu64, last);
+	timestamp(now_ms, when, sizeof(when));
+	snprintf(text, sizeof(text), "events %" PRIu64 " to %" PRIu64 " were pruned from the "
+		 "event journal (--event-retention) before this stream sent them", first, last);
+	snprintf(comment, sizeof(comment), ": events %" PRIu64 "..%" PRIu64 " were pruned\n",
+		 first, last);
+	doc = json_pack("{s:s, s:s, s:s, s:i, s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[],"
+			" s:{s:{s:I, s:I}}}]}",
+			"@odata.type", "#Event.v1_13_0.Event", "Id", id, "Name", "dhp event",
+			"Events@odata.count", 1, "Events",
+			"EventId", id, "EventType", "Other", "MemberId", "0",
+			"EventTimestamp", when, "MessageSeverity", "Warning",
+			"MessageId", "Base.1.22.EventBufferExceeded", "Message", text,
+			"MessageArgs", "Oem", "Dhp", "PrunedFirst", (json_int_t)first,
+			"PrunedLast", (json_int_t)last);
+	if (!doc)
+		return -ENOMEM;
+	http_buf_add(buf, comment, strlen(comment));
+	http_buf_add(buf, "id: ", 4);
+	http_buf_add(buf, id, strlen(id));
+	http_buf_add(buf, "\ndata: ", 7);
+	r = http_json_append(buf, doc);
+	http_buf_add(buf, "\n\n", 2);
+	json_decref(doc);
+	if (!r && buf->failed)
+		r = -ENOMEM;
+	if (r < 0 && !buf->failed)
+		buf->len = start;
+	return r;
+}

@@ -147,5 +147,10 @@ void rf_event_origin(struct redfish *rf, const struct dhp_event *ev, struct rf_e
 /* Append "id: N\ndata: {one-line Event}\n\n" to buf: 0, or -ENOMEM. */
 int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
 		    struct http_buf *buf);
+/* Append the notice that events first..last were pruned before a client
+ * that resumed could be sent them (docs/dhpd.md, "Event stream"): a
+ * comment, then "id: last" and an EventBufferExceeded Event. 0 or -ENOMEM. */
+int rf_event_format_pruned(uint64_t first, uint64_t last, uint64_t now_ms,
+			   struct http_buf *buf);
 
 #endif

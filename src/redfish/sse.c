@@ -13,7 +13,8 @@
  * store, a page each time its queue has drained, up to the last published
  * event and no further: so a resumed stream has no gap and no duplicate,
  * and never shows an event a crash could take back (the store's open
- * transaction may hold events not committed yet).
+ * transaction may hold events not committed yet). Events that retention
+ * pruned before the client got them are one notice (skip_pruned).
  *
  * A live event is formatted once and the same bytes are queued on every
  * stream that wants it; the HTTP server then serves every stream woken in
@@ -23,6 +24,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PAGE 256			/* events read from the store at once */
 #define PAGES_PER_TURN 8		/* then let the loop breathe */
@@ -130,6 +132,30 @@ static void send_event(struct sse_client *c, const struct dhp_event *ev,
 
 static void pump_again(void *arg);
 
+/*
+ * Retention prunes the oldest events (docs/store.md): a client behind the
+ * oldest kept one is told which it missed, whatever its filter, and its
+ * cursor moves past them.
+ */
+static void skip_pruned(struct sse_client *c, struct dhp_store *store)
+{
+	struct http_buf text = { 0 };
+	struct timespec now;
+	uint64_t first = 0, last;
+
+	if (dhp_store_first_event(store, &first, NULL) < 0 || first <= c->cursor + 1)
+		return;
+	last = first - 1 < c->hub->published ? first - 1 : c->hub->published;
+	if (last <= c->cursor)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (rf_event_format_pruned(c->cursor + 1, last, (uint64_t)now.tv_sec * 1000 +
+				   (uint64_t)now.tv_nsec / 1000000, &text) == 0)
+		client_write(c, text.data, text.len);
+	free(text.data);
+	c->cursor = last;
+}
+
 /* One page; false when there is nothing more to read now. */
 static bool pump_page(struct sse_client *c)
 {
@@ -139,6 +165,7 @@ static bool pump_page(struct sse_client *c)
 	struct dhp_event *evs = NULL;
 	size_t n = 0;
 
+	skip_pruned(c, store);
 	if (dhp_store_events(store, c->cursor, PAGE, &evs, &n, NULL) < 0) {
 		http_stream_close(c->stream);
 		c->dead = true;

@@ -144,3 +144,20 @@ int store_read_last_event(struct dhp_store *store, uint64_t *ret_seq, struct dhp
 	*ret_seq = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	return 0;
 }
+
+int dhp_store_first_event(struct dhp_store *store, uint64_t *ret_seq, struct dhp_error *err)
+{
+	STORE_STMT(st);
+	int rc, r;
+
+	/* MIN of the rowid: one step down the table's b-tree. */
+	r = store_stmt(store, STMT_FIRST_EVENT, "SELECT MIN(seq) FROM events", &st, err);
+	if (r)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return store_error(store, rc, "read the oldest event number", err);
+	*ret_seq = sqlite3_column_type(st, 0) == SQLITE_NULL
+		   ? store->last_event + 1 : (uint64_t)sqlite3_column_int64(st, 0);
+	return 0;
+}

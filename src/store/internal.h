@@ -27,6 +27,11 @@ enum store_stmt {
 	STMT_PUT_OP,
 	STMT_GET_OP,
 	STMT_APPEND_EVENT,
+	STMT_FIRST_EVENT,
+	STMT_PRUNE_OPS_CUTOFF,
+	STMT_PRUNE_OPS,
+	STMT_PRUNE_EVENTS_FLOOR,
+	STMT_PRUNE_EVENTS,
 	STMT_MAX
 };
 
@@ -40,6 +45,12 @@ struct dhp_store {
 	 * Later writes are refused and the commit fails and rolls back: a
 	 * transaction is all of its writes or nothing (docs/store.md). */
 	struct dhp_error tx_error;
+	/* Retention (retention.c): what to keep, the highest operation id
+	 * written, and the operation id and event number from which to look
+	 * again (0: at the next dhp_store_prune). */
+	struct dhp_store_retention keep;
+	uint64_t max_op;
+	uint64_t prune_op, prune_event;
 };
 
 /*

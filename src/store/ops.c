@@ -82,7 +82,10 @@ static int write_op(struct dhp_store *store, const struct dhp_server *server,
 	sqlite3_bind_text(st, 14, op->error.resolution, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 15, (int64_t)op->created_ms);
 	sqlite3_bind_int64(st, 16, (int64_t)op->ended_ms);
-	return store_step_done(store, st, "save operation", err);
+	r = store_step_done(store, st, "save operation", err);
+	if (!r && op->id > store->max_op)
+		store->max_op = op->id;
+	return r;
 }
 
 int dhp_store_put_op(struct dhp_store *store, const struct dhp_server *server,
@@ -268,4 +271,51 @@ int dhp_store_list_ops(struct dhp_store *store, const struct dhp_server *server,
 	sqlite3_bind_int64(st, 1, after_id > INT64_MAX ? INT64_MAX : (int64_t)after_id);
 	sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
 	return collect_ops(store, server, st, ret_ops, ret_n, err);
+}
+
+/* -ENOENT, or -EBUSY when the operation has not finished. */
+static int check_finished(struct dhp_store *store, uint64_t id, struct dhp_error *err)
+{
+	STORE_ONCE(st);
+	enum dhp_op_state state;
+	int rc, r;
+
+	r = store_prepare(store, "SELECT state FROM operations WHERE id = ?1", &st, err);
+	if (r)
+		return r;
+	sqlite3_bind_int64(st, 1, id > INT64_MAX ? INT64_MAX : (int64_t)id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return dhp_error_set(err, -ENOENT, "no operation %llu", (unsigned long long)id);
+	if (rc != SQLITE_ROW)
+		return store_error(store, rc, "read operation", err);
+	if (dhp_op_state_parse(store_column_str(st, 0), &state) || !dhp_op_state_final(state)) {
+		dhp_error_set(err, -EBUSY, "operation %llu has not finished (%s)",
+			      (unsigned long long)id, store_column_str(st, 0));
+		return dhp_error_resolve(err, "wait until it has ended, then delete it");
+	}
+	return 0;
+}
+
+static int delete_op(struct dhp_store *store, uint64_t id, struct dhp_error *err)
+{
+	STORE_ONCE(st);
+	int r = store_write_begin(store, err);
+
+	if (!r)
+		r = store_prepare(store, "DELETE FROM operations WHERE id = ?1", &st, err);
+	if (r)
+		return r;
+	sqlite3_bind_int64(st, 1, (int64_t)id);
+	return store_step_done(store, st, "delete operation", err);
+}
+
+int dhp_store_delete_op(struct dhp_store *store, uint64_t id, struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r = store_write_check(store, err);
+
+	if (!r)
+		r = check_finished(store, id, err);
+	return r ? r : store_write_end(store, delete_op(store, id, &e), &e, err);
 }

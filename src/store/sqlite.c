@@ -21,6 +21,7 @@ static void store_tx_lost(struct dhp_store *store)
 {
 	store->in_tx = false;
 	store_read_last_event(store, &store->last_event, NULL);
+	store->prune_op = store->prune_event = 0;	/* a prune may be gone too */
 }
 
 /*
@@ -264,6 +265,8 @@ int dhp_store_open(const char *path, struct dhp_store **ret_store, struct dhp_er
 	r = store_read_last_event(store, &store->last_event, err);
 	if (r)
 		goto close_db;
+	store->keep = (struct dhp_store_retention){ DHP_STORE_DEFAULT_OPS_KEPT,
+						     DHP_STORE_DEFAULT_EVENTS_KEPT };
 	*ret_store = store;
 	return 0;
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * /redfish/v1/TaskService: every operation is a Task (tasks-json.c), kept
- * as long as the store keeps the operation (dhp never deletes one), and
- * each has a task monitor: what a 202 points its client to.
+ * as long as the store keeps the operation: every unfinished one, and the
+ * newest finished ones up to dhpd's --task-retention (docs/store.md,
+ * "Retention"); a client may DELETE a finished one. Each has a task
+ * monitor: what a 202 points its client to.
  */
 #include "redfish/resources/resources.h"
 
@@ -28,8 +30,8 @@ static void service_get(struct redfish *rf, const struct rf_request *req,
 		json_object_set_new(svc, "Status", rf_status("Enabled", "OK"));
 		json_object_set_new(svc, "ServiceEnabled", json_true());
 		json_object_set_new(svc, "DateTime", json_string(now));
-		/* Operations are journaled for good: tasks are never overwritten. */
-		json_object_set_new(svc, "CompletedTaskOverWritePolicy", json_string("Manual"));
+		/* Retention prunes the oldest finished tasks (docs/store.md). */
+		json_object_set_new(svc, "CompletedTaskOverWritePolicy", json_string("Oldest"));
 		/* Each operation's state changes are events on the SSE stream. */
 		json_object_set_new(svc, "LifeCycleEventOnTaskStateChange", json_true());
 		json_object_set_new(svc, "Tasks", rf_link(RF_TASKS));
@@ -38,10 +40,10 @@ static void service_get(struct redfish *rf, const struct rf_request *req,
 }
 
 /*
- * Every operation, oldest first, read a page at a time so that a long
- * history never needs its operations in memory at once (only their
- * links). Members@odata.nextLink needs $skip, which rf_request does not
- * carry yet (proposed in the report).
+ * Every operation kept, oldest first, read a page at a time so that the
+ * operations are never in memory at once (only their links). Retention
+ * bounds the collection; Members@odata.nextLink needs $skip, which
+ * rf_request does not carry yet (the HTTP layer parses only $filter).
  */
 static void tasks_list(struct redfish *rf, const struct rf_request *req,
 		       struct http_response *res)
@@ -107,12 +109,38 @@ static int task_op(struct redfish *rf, const struct rf_request *req, struct http
 	return r;
 }
 
+/* Allow says whether DELETE would be taken now (DSP0266: Allow on GET). */
 static void task_get(struct redfish *rf, const struct rf_request *req, struct http_response *res)
 {
 	struct dhp_op op;
 
-	if (task_op(rf, req, res, &op) == 0)
-		rf_send(res, 200, rf_task_json(rf, &op));
+	if (task_op(rf, req, res, &op) < 0)
+		return;
+	rf_send(res, 200, rf_task_json(rf, &op));
+	if (res->status == 200)
+		http_header(res, "Allow", "%s", dhp_op_state_final(op.state) && !dhp_core_active_op(
+		    rf_core(rf), op.id) ? "GET, HEAD, DELETE" : "GET, HEAD");
+}
+
+/* A finished task goes for good, 204; a running one is 409 ResourceInUse. */
+static void task_delete(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res)
+{
+	struct dhp_error err = { 0 };
+	uint64_t id;
+	int r;
+
+	if (!parse_id(req->params[0], &id)) {
+		rf_not_found(res, "Task", req->params[0]);
+		return;
+	}
+	r = dhp_core_delete_op(rf_core(rf), id, &err);
+	if (r == -ENOENT)
+		rf_not_found(res, "Task", req->params[0]);
+	else if (r < 0)
+		rf_error_from(res, &err);
+	else
+		rf_ok(res, 204, NULL);
 }
 
 /* 202 while the operation runs, 200 once it has ended: the Task each time. */
@@ -129,6 +157,7 @@ const struct rf_route rf_routes_tasks[] = {
 	{ HTTP_GET, RF_TASKSERVICE, service_get, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, RF_TASKS, tasks_list, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, RF_TASKS "/{}", task_get, AUTH_PRIV_LOGIN },
+	{ HTTP_DELETE, RF_TASKS "/{}", task_delete, AUTH_PRIV_CONFIGURE_MANAGER },
 	{ HTTP_GET, RF_MONITORS "/{}", monitor_get, AUTH_PRIV_LOGIN },
 	{ 0, NULL, NULL, 0 },
 };
