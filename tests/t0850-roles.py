@@ -35,6 +35,7 @@ MATRIX = [
     ("POST", V1 + "/AccountService/Accounts", {}, "ConfigureUsers"),
     ("PATCH", V1 + "/AccountService/Accounts/nope", {}, "ConfigureUsers"),
     ("DELETE", V1 + "/AccountService/Accounts/nope", None, "ConfigureUsers"),
+    ("DELETE", V1 + "/TaskService/Tasks/999999", None, "ConfigureManager"),
 ]
 # Sessions: deleting one's own needs ConfigureSelf (every role), someone
 # else's ConfigureManager; test_other_session checks both on real sessions.
