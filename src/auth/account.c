@@ -3,13 +3,16 @@
  * The accounts: names, lookups and changes. Every change is written to the
  * accounts file first and adopted in memory only once the file holds it,
  * so a failed write changes nothing. No change may leave the service
- * without an enabled Administrator.
+ * without an enabled Administrator. Names are compared without regard to
+ * case: "Admin" and "admin" are one account, so that nobody can make a
+ * look-alike of another's name.
  */
 #include "auth/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* --- names and lookups --------------------------------------------------- */
 
@@ -34,7 +37,7 @@ static int user_rule(const char *user, struct dhp_error *err)
 struct auth_account *auth_account_lookup(const struct auth *auth, const char *user)
 {
 	for (size_t i = 0; user && i < auth->n_accounts; i++)
-		if (!strcmp(auth->accounts[i].user, user))
+		if (!strcasecmp(auth->accounts[i].user, user))
 			return &auth->accounts[i];
 	return NULL;
 }
@@ -136,7 +139,9 @@ int auth_account_delete(struct auth *auth, const char *user, struct dhp_error *e
 		r = save(auth, i, auth->n_accounts, err);
 	if (r)
 		return r;
-	auth_sessions_end_user(auth, a->user);
+	auth_sessions_end_user(auth, a->user, NULL);
+	auth_cache_drop_user(auth, a->user);
+	auth_source_forgive_user(auth, a->user);
 	memmove(a, a + 1, (auth->n_accounts - i - 1) * sizeof(*a));
 	auth->n_accounts--;
 	return 0;
@@ -158,7 +163,7 @@ static int change(struct auth *auth, struct auth_account *a, const struct auth_a
 }
 
 int auth_account_set_password(struct auth *auth, const char *user, const char *password,
-			      struct dhp_error *err)
+			      const char *keep_session, struct dhp_error *err)
 {
 	struct auth_account *a = lookup_or_fail(auth, user, err);
 	struct auth_account next;
@@ -171,15 +176,20 @@ int auth_account_set_password(struct auth *auth, const char *user, const char *p
 		return r;
 	next = *a;
 	next.iterations = auth->config.hash_iterations;
-	next.failures = 0;
-	next.locked_until = 0;
 	r = auth_random(next.salt, sizeof(next.salt), err);
 	if (!r)
 		r = auth_hash_password(password, next.salt, next.iterations, next.hash, err);
 	if (!r)
 		r = change(auth, a, &next, err);
 	memset(&next, 0, sizeof(next));
-	return r;
+	if (r)
+		return r;
+	/* Whoever held the old password holds no session on it now (the one
+	 * that made the change stays: it has just proved who it is). */
+	auth_sessions_end_user(auth, a->user, keep_session);
+	auth_cache_drop_user(auth, a->user);
+	auth_source_forgive_user(auth, a->user);
+	return 0;
 }
 
 int auth_account_set_role(struct auth *auth, const char *user, enum auth_role role,
@@ -222,8 +232,10 @@ int auth_account_set_enabled(struct auth *auth, const char *user, bool enabled,
 	next = *a;
 	next.enabled = enabled;
 	r = change(auth, a, &next, err);
-	if (!r && !enabled)
-		auth_sessions_end_user(auth, a->user);
+	if (!r && !enabled) {
+		auth_sessions_end_user(auth, a->user, NULL);
+		auth_cache_drop_user(auth, a->user);
+	}
 	return r;
 }
 
@@ -232,13 +244,14 @@ size_t auth_account_count(const struct auth *auth)
 	return auth->n_accounts;
 }
 
-static void fill_info(const struct auth_account *a, uint64_t now, struct auth_account_info *ret)
+static void fill_info(const struct auth *auth, const struct auth_account *a, uint64_t now,
+		      struct auth_account_info *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->user, sizeof(ret->user), "%s", a->user);
 	ret->role = a->role;
 	ret->enabled = a->enabled;
-	ret->locked = now < a->locked_until;
+	ret->locked = auth_source_blocks_user(auth, a->user, now);
 }
 
 int auth_account_get(const struct auth *auth, size_t i, uint64_t now,
@@ -246,7 +259,7 @@ int auth_account_get(const struct auth *auth, size_t i, uint64_t now,
 {
 	if (i >= auth->n_accounts)
 		return -ENOENT;
-	fill_info(&auth->accounts[i], now, ret_info);
+	fill_info(auth, &auth->accounts[i], now, ret_info);
 	return 0;
 }
 
@@ -257,6 +270,6 @@ int auth_account_find(const struct auth *auth, const char *user, uint64_t now,
 
 	if (!a)
 		return -ENOENT;
-	fill_info(a, now, ret_info);
+	fill_info(auth, a, now, ret_info);
 	return 0;
 }

@@ -63,6 +63,8 @@ static void fill_defaults(struct auth_config *c)
 {
 	if (!c->max_sessions)
 		c->max_sessions = 64;
+	if (!c->max_sessions_per_user)
+		c->max_sessions_per_user = 16;
 	if (!c->session_timeout_s)
 		c->session_timeout_s = 1800;
 	if (!c->lockout_threshold)
@@ -94,9 +96,16 @@ int auth_new(const struct auth_config *config, struct auth **ret_auth, struct dh
 		goto fail;
 	}
 	auth->config.accounts_path = auth->path;
+	auth->sources = calloc(AUTH_SOURCES_MAX, sizeof(*auth->sources));
+	if (!auth->sources) {
+		r = dhp_error_set(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	r = auth_random(auth->dummy_salt, sizeof(auth->dummy_salt), err);
 	if (!r)
 		r = auth_random(auth->dummy_hash, sizeof(auth->dummy_hash), err);
+	if (!r)
+		r = auth_random(auth->cache_key, sizeof(auth->cache_key), err);
 	if (r)
 		goto fail;
 	r = auth_file_load(auth->path, &auth->accounts, &auth->n_accounts, err);
@@ -121,8 +130,11 @@ void auth_free(struct auth *auth)
 		memset(auth->accounts, 0, auth->cap_accounts * sizeof(*auth->accounts));
 	if (auth->sessions)
 		memset(auth->sessions, 0, auth->cap_sessions * sizeof(*auth->sessions));
+	explicit_bzero(auth->cache, sizeof(auth->cache));
+	explicit_bzero(auth->cache_key, sizeof(auth->cache_key));
 	free(auth->accounts);
 	free(auth->sessions);
+	free(auth->sources);
 	free(auth->path);
 	free(auth);
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -152,7 +153,7 @@ static int parse(const char *path, json_t *root, struct auth_account **ret_accou
 		int r = parse_account(path, i, json_array_get(list, i), &v[i], err);
 
 		for (size_t j = 0; !r && j < i; j++)
-			if (!strcmp(v[j].user, v[i].user))
+			if (!strcasecmp(v[j].user, v[i].user))	/* names ignore case */
 				r = malformed(err, path, "account \"%s\" appears twice", v[i].user);
 		if (r) {
 			memset(v, 0, n * sizeof(*v));

@@ -8,8 +8,12 @@
  *   file.c           the accounts file: reading and checking it, writing
  *                    it atomically
  *   password.c       hashing, random bytes, constant-time comparison,
- *                    checking a password and the lockout
- *   session.c        sessions: tokens, idle expiry, the limit
+ *                    checking a password
+ *   throttle.c       failed logins per source address: blocks and their
+ *                    growing penalty
+ *   basic.c          Basic credentials: the header's decoding, the cache
+ *                    of recently verified ones
+ *   session.c        sessions: tokens, idle expiry, the limits
  *
  * docs/auth.md is the specification of the file and of the rules.
  */
@@ -30,6 +34,10 @@
 #define AUTH_FILE_MAX	(1u << 20)	/* bytes; a larger accounts file is refused */
 #define AUTH_ACCOUNTS_MAX 1024u
 #define AUTH_ITERATIONS_MAX 10000000u
+#define AUTH_SOURCES_MAX 1024u	/* source records; the stalest is reused */
+#define AUTH_PENALTY_SHIFT_MAX 4	/* a block lasts up to 16 lockout durations */
+#define AUTH_CACHE_MAX	64u	/* verified Basic credentials kept */
+#define AUTH_CACHE_TTL_S 60	/* and for how long after their check */
 
 struct auth_account {
 	char user[AUTH_USER_MAX];
@@ -38,9 +46,23 @@ struct auth_account {
 	uint8_t salt[AUTH_SALT_LEN];
 	uint8_t hash[AUTH_HASH_LEN];
 	unsigned iterations;
-	/* In memory only: a restart forgets failures and lockouts. */
-	unsigned failures;		/* in a row */
-	uint64_t locked_until;		/* locked while now < locked_until */
+};
+
+/* Failed logins from one address (in memory only: a restart forgets). */
+struct auth_source {
+	char addr[AUTH_SOURCE_MAX];	/* "" : unknown */
+	char last_user[AUTH_USER_MAX];	/* as the client typed it */
+	unsigned failures;		/* since the last block, forgotten when idle */
+	unsigned strikes;		/* blocks so far: each one twice as long */
+	uint64_t last_failure;
+	uint64_t blocked_until;		/* blocked while now < blocked_until */
+};
+
+/* A Basic user and password that verified: a keyed hash, never the text. */
+struct auth_cached {
+	char user[AUTH_USER_MAX];	/* the account's own spelling; "" : free */
+	uint8_t mac[AUTH_HASH_LEN];	/* HMAC-SHA256(cache_key, user NUL password) */
+	uint64_t expires;
 };
 
 struct auth_session {
@@ -61,6 +83,11 @@ struct auth {
 	 * known user costs. */
 	uint8_t dummy_salt[AUTH_SALT_LEN];
 	uint8_t dummy_hash[AUTH_HASH_LEN];
+	struct auth_source *sources;	/* AUTH_SOURCES_MAX of them */
+	size_t n_sources;
+	struct auth_cached cache[AUTH_CACHE_MAX];
+	uint8_t cache_key[AUTH_HASH_LEN];	/* random, made at start-up */
+	uint64_t hashed;		/* PBKDF2 rounds checks ran: tests compare costs */
 };
 
 /* --- account.c ---------------------------------------------------------- */
@@ -102,9 +129,29 @@ bool auth_unhex(const char *text, uint8_t *bytes, size_t len);
 /* -EINVAL unless 8..127 bytes. */
 int auth_password_rule(const char *password, struct dhp_error *err);
 
+/* --- throttle.c ---------------------------------------------------------- */
+
+/* -EAGAIN (err says for how long) while source is blocked. */
+int auth_source_check(const struct auth *auth, const char *source, uint64_t now,
+		      struct dhp_error *err);
+/* A failed check from source naming user: the threshold-th blocks it. */
+void auth_source_failed(struct auth *auth, const char *source, const char *user, uint64_t now);
+/* Is a source blocked after failing on user? */
+bool auth_source_blocks_user(const struct auth *auth, const char *user, uint64_t now);
+/* Lift the blocks of the sources whose last failure named user. */
+void auth_source_forgive_user(struct auth *auth, const char *user);
+
+/* --- basic.c ------------------------------------------------------------- */
+
+/* Did account user verify with password in the last AUTH_CACHE_TTL_S? */
+bool auth_cache_hit(struct auth *auth, const char *user, const char *password, uint64_t now);
+void auth_cache_add(struct auth *auth, const char *user, const char *password, uint64_t now);
+/* Forget user's entries (its password changed, or it is gone). */
+void auth_cache_drop_user(struct auth *auth, const char *user);
+
 /* --- session.c ----------------------------------------------------------- */
 
-/* End every session of user. */
-void auth_sessions_end_user(struct auth *auth, const char *user);
+/* End every session of user but keep (NULL: none). */
+void auth_sessions_end_user(struct auth *auth, const char *user, const char *keep);
 
 #endif

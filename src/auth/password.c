@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Passwords: PBKDF2-HMAC-SHA256 with a 16-byte random salt, compared in
- * constant time; the lockout after failures in a row. An unknown user is
- * hashed against a dummy salt so that it costs what a known one costs, and
- * gets the same answer as a wrong password.
+ * constant time. An unknown user is hashed against a dummy salt, and every
+ * check costs what the most expensive account costs, so that no answer
+ * tells a user name; every failure gets the same answer.
  */
 #include "auth/internal.h"
 
@@ -90,62 +90,77 @@ int auth_password_rule(const char *password, struct dhp_error *err)
 
 /* --- checking a password ------------------------------------------------- */
 
+/* One answer for every failure: which one it was is nobody's business but
+ * the administrators' (a blocked source shows as the account's Locked). */
 static int refuse(struct dhp_error *err)
 {
 	dhp_error_set(err, -EACCES, "wrong user name or password");
 	return -EACCES;
 }
 
-/* A failure in a row; the threshold-th locks the account. */
-static void count_failure(const struct auth *auth, struct auth_account *a, uint64_t now)
+/* The most any account's hash costs: an unknown user and a cheaper account
+ * pay it too, so that no answer is faster than a real account's. */
+static unsigned highest_cost(const struct auth *auth)
 {
-	if (++a->failures < auth->config.lockout_threshold)
-		return;
-	a->failures = 0;
-	a->locked_until = now + auth->config.lockout_duration_s;
+	unsigned most = auth->config.hash_iterations;
+
+	for (size_t i = 0; i < auth->n_accounts; i++)
+		if (auth->accounts[i].iterations > most)
+			most = auth->accounts[i].iterations;
+	return most;
 }
 
-int auth_check_password(struct auth *auth, const char *user, const char *password,
-			uint64_t now, struct auth_principal *ret_who, struct dhp_error *err)
+static void fill_who(const struct auth_account *a, struct auth_principal *ret_who)
 {
-	struct auth_account *a = auth_account_lookup(auth, user);
-	const uint8_t *salt = a ? a->salt : auth->dummy_salt;
-	const uint8_t *want = a ? a->hash : auth->dummy_hash;
-	unsigned iterations = a ? a->iterations : auth->config.hash_iterations;
-	uint8_t got[AUTH_HASH_LEN];
+	if (!ret_who)
+		return;
+	memset(ret_who, 0, sizeof(*ret_who));
+	snprintf(ret_who->user, sizeof(ret_who->user), "%s", a->user);
+	ret_who->role = a->role;
+	ret_who->privileges = auth_role_privileges(a->role);
+}
+
+int auth_check_password(struct auth *auth, const char *source, const char *user,
+			const char *password, uint64_t now, struct auth_principal *ret_who,
+			struct dhp_error *err)
+{
+	struct auth_account *a;
+	const uint8_t *salt, *want;
+	unsigned iterations, most;
+	uint8_t got[AUTH_HASH_LEN], pad[AUTH_HASH_LEN];
 	bool match;
 	int r;
 
-	/* The same work whoever asks: hash, then compare in constant time. */
-	r = auth_hash_password(password ? password : "", salt, iterations, got, err);
+	/* First, before any work: a blocked source costs nothing. */
+	r = auth_source_check(auth, source, now, err);
 	if (r)
 		return r;
+	a = auth_account_lookup(auth, user);
+	password = password ? password : "";
+	if (a && a->enabled && auth_cache_hit(auth, a->user, password, now)) {
+		fill_who(a, ret_who);
+		return 0;
+	}
+	salt = a ? a->salt : auth->dummy_salt;
+	want = a ? a->hash : auth->dummy_hash;
+	most = highest_cost(auth);
+	iterations = a ? a->iterations : most;
+	/* The same work whoever asks: hash (topped up to the highest cost),
+	 * then compare in constant time. */
+	r = auth_hash_password(password, salt, iterations, got, err);
+	if (!r && iterations < most)
+		r = auth_hash_password(password, auth->dummy_salt, most - iterations, pad, err);
+	if (r)
+		return r;
+	auth->hashed += iterations < most ? most : iterations;
 	match = auth_equal(got, want, sizeof(got));
 	memset(got, 0, sizeof(got));
-	if (!a)
-		return refuse(err);
-	if (now < a->locked_until) {
-		dhp_error_set(err, -EPERM, "account \"%s\" is locked for %llu more seconds after %u failed logins",
-			      a->user, (unsigned long long)(a->locked_until - now),
-			      auth->config.lockout_threshold);
-		dhp_error_resolve(err, "wait, or have an administrator set a new password");
-		return -EPERM;
-	}
-	if (!match) {
-		count_failure(auth, a, now);
+	memset(pad, 0, sizeof(pad));
+	if (!a || !match || !a->enabled) {
+		auth_source_failed(auth, source, user, now);
 		return refuse(err);
 	}
-	a->failures = 0;
-	if (!a->enabled) {
-		dhp_error_set(err, -EPERM, "account \"%s\" is disabled", a->user);
-		dhp_error_resolve(err, "ask an administrator to enable it");
-		return -EPERM;
-	}
-	if (ret_who) {
-		memset(ret_who, 0, sizeof(*ret_who));
-		snprintf(ret_who->user, sizeof(ret_who->user), "%s", a->user);
-		ret_who->role = a->role;
-		ret_who->privileges = auth_role_privileges(a->role);
-	}
+	auth_cache_add(auth, a->user, password, now);
+	fill_who(a, ret_who);
 	return 0;
 }

@@ -3,8 +3,13 @@
  * Sessions, in memory only. A token is 32 random bytes shown as 64 hex
  * digits; only its SHA-256 is kept and a presented token is compared with
  * each session's in constant time. A session expires when idle for the
- * session timeout; it follows its account (role changes apply at once,
- * deleting or disabling the account ends it).
+ * session timeout; it follows its account (role changes apply at once;
+ * deleting or disabling the account, or a new password, ends it).
+ *
+ * Two limits: max_sessions_per_user, so that one account (a ReadOnly one,
+ * say) cannot fill the table; and max_sessions, at which a new login is
+ * refused, except an Administrator's: that ends the least recently used
+ * session of another role, so an administrator can always get in.
  */
 #include "auth/internal.h"
 
@@ -40,10 +45,11 @@ unsigned auth_sessions_expire(struct auth *auth, uint64_t now)
 	return n;
 }
 
-void auth_sessions_end_user(struct auth *auth, const char *user)
+void auth_sessions_end_user(struct auth *auth, const char *user, const char *keep)
 {
 	for (size_t i = auth->n_sessions; i-- > 0;)
-		if (!strcmp(auth->sessions[i].user, user))
+		if (!strcmp(auth->sessions[i].user, user) &&
+		    !(keep && !strcmp(auth->sessions[i].id, keep)))
 			drop(auth, i);
 }
 
@@ -60,14 +66,53 @@ static int hash_token(const char *token, uint8_t *out)
 	return gnutls_hash_fast(GNUTLS_DIG_SHA256, token, AUTH_TOKEN_LEN, out) < 0 ? -EIO : 0;
 }
 
-/* A fresh slot past the end of the table, with a new id; -EUSERS when full. */
-static int new_slot(struct auth *auth, struct auth_session **ret_slot, struct dhp_error *err)
+static unsigned sessions_of(const struct auth *auth, const char *user)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < auth->n_sessions; i++)
+		n += !strcmp(auth->sessions[i].user, user);
+	return n;
+}
+
+/* The least recently used session whose account is not an Administrator
+ * (or is gone), to make room for an Administrator; -EUSERS if none. */
+static int make_room_for_admin(struct auth *auth)
+{
+	size_t victim = SIZE_MAX;
+
+	for (size_t i = 0; i < auth->n_sessions; i++) {
+		const struct auth_account *a = auth_account_lookup(auth, auth->sessions[i].user);
+
+		if (a && a->role == AUTH_ROLE_ADMINISTRATOR)
+			continue;
+		if (victim == SIZE_MAX ||
+		    auth->sessions[i].last_used < auth->sessions[victim].last_used)
+			victim = i;
+	}
+	if (victim == SIZE_MAX)
+		return -EUSERS;
+	drop(auth, victim);
+	return 0;
+}
+
+/* A fresh slot past the end of the table for who, with a new id; -EUSERS
+ * when a limit says no. */
+static int new_slot(struct auth *auth, const struct auth_principal *who,
+		    struct auth_session **ret_slot, struct dhp_error *err)
 {
 	struct auth_session *s;
 	uint8_t raw[4];
 	int r;
 
-	if (auth->n_sessions >= auth->config.max_sessions) {
+	if (sessions_of(auth, who->user) >= auth->config.max_sessions_per_user) {
+		dhp_error_set(err, -EUSERS, "\"%s\" has %u sessions already, the most dhp allows one user",
+			      who->user, auth->config.max_sessions_per_user);
+		dhp_error_resolve(err, "log out of one of them (DELETE its session), or wait for idle ones to expire");
+		return -EUSERS;
+	}
+	if (auth->n_sessions >= auth->config.max_sessions &&
+	    (who->role != AUTH_ROLE_ADMINISTRATOR || make_room_for_admin(auth))) {
 		dhp_error_set(err, -EUSERS, "there are %u sessions already, the most dhp allows",
 			      auth->config.max_sessions);
 		dhp_error_resolve(err, "log out of a session, or wait for idle ones to expire");
@@ -96,9 +141,9 @@ static int new_slot(struct auth *auth, struct auth_session **ret_slot, struct dh
 	return 0;
 }
 
-int auth_session_create(struct auth *auth, const char *user, const char *password,
-			uint64_t now, struct auth_principal *ret_who, char *token,
-			struct dhp_error *err)
+int auth_session_create(struct auth *auth, const char *source, const char *user,
+			const char *password, uint64_t now, struct auth_principal *ret_who,
+			char *token, struct dhp_error *err)
 {
 	struct auth_principal who;
 	uint8_t raw[AUTH_TOKEN_BYTES];
@@ -109,10 +154,10 @@ int auth_session_create(struct auth *auth, const char *user, const char *passwor
 	if (!token)
 		return dhp_error_set(err, -EINVAL, "no room for the token");
 	auth_sessions_expire(auth, now);
-	r = auth_check_password(auth, user, password, now, &who, err);
+	r = auth_check_password(auth, source, user, password, now, &who, err);
 	if (r)
 		return r;
-	r = new_slot(auth, &s, err);
+	r = new_slot(auth, &who, &s, err);
 	if (r)
 		return r;
 	r = auth_random(raw, sizeof(raw), err);

@@ -74,6 +74,12 @@ struct http_request {
 	const char *token;
 	const char *user;
 	const char *password;
+	/* The Authorization header as sent (libmicrohttpd's user and password
+	 * above are C strings: a password with a NUL in it is cut there). */
+	const char *authorization;
+	/* The client's address as text ("" if unknown): whom a failed login
+	 * counts against. */
+	const char *peer;
 };
 
 /*

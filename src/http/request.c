@@ -9,6 +9,8 @@
  */
 #include "http/internal.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,9 +176,25 @@ static int parse_body(struct http_req *r, const struct http_limits *lim, json_t 
 	return 0;
 }
 
+/* The client's address as text into buf ("" if MHD does not say). */
+static const char *peer(struct http_req *r, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+
+	buf[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)len);
+	return buf;
+}
+
 static void handle(struct http_req *r, const char *url, const char *method,
 		   struct http_response *res)
 {
+	char addr[INET6_ADDRSTRLEN];
 	const struct http_handler *h = &r->server->handler;
 	struct http_request req = {
 		.method = method_parse(method), .path = url, .token = header(r, "X-Auth-Token"),
@@ -196,6 +214,8 @@ static void handle(struct http_req *r, const char *url, const char *method,
 	user = req.token ? NULL : MHD_basic_auth_get_username_password(r->conn, &password);
 	req.user = user;
 	req.password = password;
+	req.authorization = header(r, "Authorization");
+	req.peer = peer(r, addr, sizeof(addr));
 	h->handle(h->ctx, &req, res);
 	if (password)
 		explicit_bzero(password, strlen(password));

@@ -44,6 +44,7 @@ struct rf_request {
 	/* Query parameters the service uses (NULL when absent). */
 	const char *filter;		/* $filter */
 	const struct auth_principal *who;	/* NULL only on unauthenticated routes */
+	const char *source;		/* the client's address ("" if unknown) */
 };
 
 typedef void (*rf_handler_fn)(struct redfish *rf, const struct rf_request *req,
@@ -67,7 +68,8 @@ struct rf_sse *rf_get_sse(struct redfish *rf);
 /* Seconds of the monotonic clock every auth_* call of the service uses
  * (sessions must be created and checked on the same clock). */
 uint64_t rf_now_s(struct redfish *rf);
-/* Who presents req's credentials: 0, or -EACCES with the reason in err. */
+/* Who presents req's credentials: 0, -EACCES with the reason in err, or
+ * -EAGAIN while the client's address is blocked after failed logins. */
 int rf_authenticate(struct redfish *rf, const struct http_request *req,
 		    struct auth_principal *ret_who, struct dhp_error *err);
 
@@ -98,6 +100,9 @@ void rf_ok(struct http_response *res, unsigned status, json_t *body);
  * resource. Never fails (http_handler.handle).
  */
 void rf_handle(void *ctx, const struct http_request *req, struct http_response *res);
+/* 429 with Retry-After: source is blocked after failed logins (err says so). */
+void rf_throttled(struct redfish *rf, const char *source, const struct dhp_error *err,
+		  struct http_response *res);
 
 /* Route tables of the resource files, each ending with a NULL pattern. */
 extern const struct rf_route rf_routes_root[];		/* resources/root.c */

@@ -6,6 +6,9 @@
  */
 #include "redfish/internal.h"
 
+#include <string.h>
+#include <strings.h>
+
 #include <stdlib.h>
 
 #define EXPIRE_EVERY_S 60u	/* dropping idle sessions is housekeeping */
@@ -114,17 +117,23 @@ static void expire_sessions(struct redfish *rf)
 int rf_authenticate(struct redfish *rf, const struct http_request *cred,
 		    struct auth_principal *ret_who, struct dhp_error *err)
 {
+	char user[AUTH_USER_MAX], password[AUTH_PASSWORD_MAX + 1];
+	int r;
+
 	expire_sessions(rf);
 	if (cred->token) {
 		if (auth_session_check(rf->auth, cred->token, rf_now_s(rf), ret_who) < 0)
 			return dhp_error_set(err, -EACCES, "the session token is not valid");
 		return 0;
 	}
-	if (cred->user && cred->password) {
-		int r = auth_check_password(rf->auth, cred->user, cred->password,
-					    rf_now_s(rf), ret_who, err);
-
-		return r < 0 ? dhp_error_set(err, -EACCES, "wrong user name or password") : 0;
-	}
-	return dhp_error_set(err, -EACCES, "no credentials");
+	if (!cred->authorization || strncasecmp(cred->authorization, "Basic ", 6))
+		return dhp_error_set(err, -EACCES, "no credentials");
+	/* Decoded by auth, not libmicrohttpd: a NUL must not cut the password. */
+	if (auth_basic_parse(cred->authorization, user, password))
+		return dhp_error_set(err, -EACCES, "wrong user name or password");
+	r = auth_check_password(rf->auth, cred->peer, user, password, rf_now_s(rf), ret_who, err);
+	explicit_bzero(password, sizeof(password));
+	if (r == -EAGAIN)
+		return r;	/* err says for how long */
+	return r < 0 ? dhp_error_set(err, -EACCES, "wrong user name or password") : 0;
 }

@@ -103,13 +103,27 @@ static void method_not_allowed(struct http_response *res, unsigned allowed)
 	http_header(res, "Allow", "%s", allow);
 }
 
+void rf_throttled(struct redfish *rf, const char *source, const struct dhp_error *err,
+		  struct http_response *res)
+{
+	uint64_t wait = auth_retry_after(rf_auth(rf), source, rf_now_s(rf));
+
+	rf_error(res, 429, "ServiceTemporarilyUnavailable", err->resolution, "%s", err->message);
+	http_header(res, "Retry-After", "%llu", (unsigned long long)(wait ? wait : 1));
+}
+
 static bool refuse_unauthenticated(struct redfish *rf, const struct http_request *cred,
 				   struct auth_principal *who, struct http_response *res)
 {
 	struct dhp_error err = { 0 };
+	int r = rf_authenticate(rf, cred, who, &err);
 
-	if (!rf_authenticate(rf, cred, who, &err))
+	if (!r)
 		return false;
+	if (r == -EAGAIN) {
+		rf_throttled(rf, cred->peer, &err, res);
+		return true;
+	}
 	rf_error(res, 401, "NoValidSession", NULL, "authentication needed: %s", err.message);
 	http_header(res, "WWW-Authenticate", "Basic realm=\"dhp\"");
 	return true;
@@ -164,7 +178,7 @@ void rf_handle(void *ctx, const struct http_request *http, struct http_response 
 	struct rf_request req = {
 		.method = http->method, .body = http->body, .if_match = http->if_match,
 		.last_event_id = http->last_event_id, .range = http->range,
-		.filter = http->filter,
+		.filter = http->filter, .source = http->peer,
 	};
 	char path[HTTP_PATH_MAX];
 	struct match m;

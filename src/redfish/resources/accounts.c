@@ -359,7 +359,11 @@ static void account_patch(struct redfish *rf, const struct rf_request *req,
 			goto undo_role;
 		enabled_changed = true;
 	}
-	if (password && auth_account_set_password(auth, a.user, password, &err))
+	/* Other sessions of the account end; the one making the change stays
+	 * if it is the account's own (as bmcweb does). */
+	if (password && auth_account_set_password(auth, a.user, password,
+						  is_self(req, a.user) ? req->who->session_id : NULL,
+						  &err))
 		goto undo_enabled;
 	send_account(rf, res, 200, a.user);
 	return;

@@ -171,10 +171,15 @@ static void create(struct redfish *rf, const struct rf_request *req, struct http
 
 	if (!check_login(body, res))
 		return;
-	r = auth_session_create(rf_auth(rf), json_string_value(json_object_get(body, "UserName")),
+	r = auth_session_create(rf_auth(rf), req->source,
+				json_string_value(json_object_get(body, "UserName")),
 				json_string_value(json_object_get(body, "Password")),
 				rf_now_s(rf), &who, token, &err);
-	if (r == -EACCES || r == -EPERM) {
+	if (r == -EAGAIN) {
+		rf_throttled(rf, req->source, &err, res);
+		return;
+	}
+	if (r == -EACCES) {
 		rf_error(res, 401, "NoValidSession", err.resolution, "%s", err.message);
 		return;
 	}
