@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "redfish/internal.h"
 
@@ -102,9 +103,10 @@ static void role_get(struct redfish *rf, const struct rf_request *req, struct ht
 
 /* --- accounts: reading --------------------------------------------------- */
 
+/* Account names ignore case (docs/auth.md): /Accounts/ADMIN is admin's. */
 static bool is_self(const struct rf_request *req, const char *user)
 {
-	return !strcmp(req->who->user, user);
+	return !strcasecmp(req->who->user, user);
 }
 
 static json_t *account_json(const struct auth_account_info *a)
