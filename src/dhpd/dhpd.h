@@ -2,7 +2,8 @@
 /*
  * dhpd: the daemon. Shared by its files: options.c (command line and
  * config file), state-dir.c (state directory, lock, admin account), tls.c
- * (the certificate), main.c (start-up, loop, shutdown). docs/dhpd.md is
+ * (the certificate), log-limit.c (libmicrohttpd's lines at a bounded
+ * rate), main.c (start-up, loop, shutdown). docs/dhpd.md is
  * its manual.
  */
 #ifndef DHP_DHPD_DHPD_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/loop.h"
 #include "http/http.h"
 
 #define DHPD_VERSION "0.1.0"
@@ -65,6 +67,26 @@ __attribute__((format(printf, 1, 2)))
 void dhpd_log(const char *fmt, ...);
 /* An error and its resolution, as STYLE.md says programs print them. */
 void dhpd_log_error(const struct dhp_error *err);
+
+/* log-limit.c: lines from one source (libmicrohttpd) at a bounded rate,
+ * per call site (key: its format string). */
+#define DHPD_LOG_SITES 32
+struct dhpd_log_site {
+	const void *key;
+	unsigned written, dropped;	/* in this window */
+	char first[160];		/* its first line in this window */
+};
+struct dhpd_log_limit {
+	struct dhp_loop *loop;		/* borrowed; NULL: no limit */
+	struct dhp_timer *timer;	/* the window's end */
+	struct dhpd_log_site sites[DHPD_LOG_SITES];
+	unsigned n_sites;
+};
+void dhpd_log_limit_init(struct dhpd_log_limit *l, struct dhp_loop *loop);
+/* Log "http: LINE", or count it when its site has written its share. */
+void dhpd_log_limited(struct dhpd_log_limit *l, const void *key, const char *line);
+/* Say what was counted and not written; no limit after. */
+void dhpd_log_limit_release(struct dhpd_log_limit *l);
 
 /* "DIR/NAME" into buf; -ENAMETOOLONG. */
 int dhpd_path(char *buf, size_t len, const char *dir, const char *name, struct dhp_error *err);

@@ -53,6 +53,7 @@ struct dhpd {
 	struct redfish *rf;
 	struct dhp_core *core;
 	struct http_server *http;
+	struct dhpd_log_limit http_log_limit;
 	uv_signal_t sigterm, sigint;
 	uv_timer_t stop_timer;
 	uint64_t stop_deadline;
@@ -163,30 +164,31 @@ static int open_engine(struct dhpd *d, struct dhp_error *err)
 	return 0;
 }
 
-/* MHD's own diagnostics, as dhpd's lines. */
+/* MHD's own diagnostics, as dhpd's lines, at a bounded rate (log-limit.c). */
 static void http_log(void *ctx, const char *fmt, va_list ap)
 {
+	struct dhpd *d = ctx;
 	char line[512];
 	size_t n;
 
-	(void)ctx;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strcspn(line, "\n");
 	line[n] = '\0';
 	if (line[0] >= 'A' && line[0] <= 'Z')
 		line[0] = (char)(line[0] - 'A' + 'a');
-	dhpd_log("http: %s", line);
+	dhpd_log_limited(&d->http_log_limit, fmt, line);
 }
 
 static int start_http(struct dhpd *d, struct dhp_error *err)
 {
 	struct http_config cfg = {
-		.address = d->opt.address, .port = d->opt.port, .log = http_log,
+		.address = d->opt.address, .port = d->opt.port, .log = http_log, .log_ctx = d,
 		.cert_pem = d->opt.no_tls ? NULL : d->cert_pem,
 		.key_pem = d->opt.no_tls ? NULL : d->key_pem,
 		.limits = d->opt.limits, .handler = redfish_http_handler(d->rf),
 	};
 
+	dhpd_log_limit_init(&d->http_log_limit, d->loop);
 	return http_new(d->loop, &cfg, &d->http, err);
 }
 
@@ -226,6 +228,7 @@ static void close_handles(struct dhpd *d)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	http_free(d->http);	/* ends the event streams */
 	d->http = NULL;
+	dhpd_log_limit_release(&d->http_log_limit);
 }
 
 static void finish(struct dhpd *d)

@@ -54,6 +54,8 @@ static const struct opt_desc descs[] = {
 	{ "max-header", T_NUM, FIELD(limits.max_header), "BYTES", "request headers limit (16384)" },
 	{ "max-json-depth", T_NUM, FIELD(limits.max_json_depth), "N", "JSON nesting limit (32)" },
 	{ "max-connections", T_NUM, FIELD(limits.max_connections), "N", "open connections (4096)" },
+	{ "header-timeout-ms", T_NUM, FIELD(limits.header_timeout_ms), "MS",
+	  "time for a request's headers, from connect or the last answer (10000; 0: none)" },
 	{ "max-sessions", T_NUM, FIELD(max_sessions), "N", "sessions (64)" },
 	{ "max-sse-clients", T_NUM, FIELD(max_sse_clients), "N", "event streams (1024)" },
 	{ "task-retention", T_NUM, FIELD(task_retention), "N",

@@ -13,10 +13,12 @@
  * (response.c, stream.c).
  *
  * Header limits: MHD keeps a request's headers in a per-connection memory
- * pool (MHD_OPTION_CONNECTION_MEMORY_LIMIT, here max_header + 32 KiB);
- * headers that do not fit are answered by MHD itself (431 in 0.9.75, with
- * MHD's own body, not the service's). Below that, headers larger than
- * max_header in all are refused through the handler (request.c).
+ * pool (MHD_OPTION_CONNECTION_MEMORY_LIMIT); headers that do not fit are
+ * answered by MHD itself (431 in 0.9.75, with MHD's own HTML body, not
+ * the service's). The pool is sized (pool_size()) so that any headers
+ * within max_header bytes fit, however many lines they are; headers
+ * larger than max_header in all are refused through the handler
+ * (admit.c).
  */
 #include "http/internal.h"
 
@@ -26,6 +28,35 @@
 #include <unistd.h>
 
 #define CONNECTION_TIMEOUT_S 60u
+
+/*
+ * Only AEAD ciphers (GCM, ChaCha20-Poly1305) and forward-secret key
+ * exchange: no CBC suite in TLS 1.2 (Lucky Thirteen and its kin), the
+ * choice of Mozilla's "intermediate" configuration, which bmcweb
+ * follows. TLS 1.3 has nothing else.
+ */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
+	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:" \
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+
+/*
+ * MHD's per-connection pool: half of it is the read buffer (the request
+ * line and headers, max_header bytes and some), the other half holds a
+ * record of about 64 bytes per header line. The shortest header line is
+ * "a:" and CRLF, 4 bytes: max_header bytes of them are max_header / 4
+ * records. Sized for that, a request of a thousand tiny headers gets the
+ * service's 431 (or is served), never MHD's HTML one. Pages are touched
+ * only as a client fills them: the size is a bound, not what each
+ * connection uses.
+ */
+static size_t pool_size(size_t max_header)
+{
+	size_t half = max_header / 4 * 64 + 8 * 1024;
+
+	if (half < max_header + 16 * 1024)
+		half = max_header + 16 * 1024;
+	return 2 * half;
+}
 
 /* ---- the loop ---- */
 
@@ -71,6 +102,13 @@ static void arm(struct http_server *s, uint64_t ms)
  * connections; with nothing else to wake the loop, new clients would wait
  * in the listen queue until some unrelated event. So a run that closed
  * connections is followed by another, at the next turn of the loop.
+ *
+ * MHD's own "run again at once" waits 1 ms. A TLS client that sends part
+ * of a handshake record and stops leaves libmicrohttpd 0.9.75 saying 0 ms
+ * at every run (GnuTLS's EAGAIN never clears MHD's "readable"): a timer
+ * of 0 ms armed from a timer is due at once in the same pass of libuv's
+ * timers, whose clock does not move, so dhpd spun there and no other
+ * timer (the header deadline that ends such a client) ever fired.
  */
 static void run_mhd(struct http_server *s)
 {
@@ -82,7 +120,7 @@ static void run_mhd(struct http_server *s)
 	if (s->closed_in_run) {
 		http_kick(s);
 	} else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES) {
-		arm(s, ms);
+		arm(s, ms ? ms : 1);
 	} else {
 		dhp_timer_cancel(s->loop, s->timer);
 		s->timer = NULL;
@@ -90,16 +128,23 @@ static void run_mhd(struct http_server *s)
 }
 
 /* MHD_OPTION_NOTIFY_CONNECTION: counts closed connections for run_mhd(),
- * and gives TLS connections to tls.c. */
+ * starts their header deadline (conn.c), and gives TLS connections to
+ * tls.c. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct http_server *s = cls;
+	struct http_conn *c;
 
-	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+	if (code == MHD_CONNECTION_NOTIFY_STARTED && !http_conn_start(s, conn, socket_ctx))
+		return;		/* out of memory: no deadline, and GnuTLS writes on its own */
+	c = *socket_ctx;
+	if (s->tls && c)
+		http_tls_notify(s, conn, &c->out, code);
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		s->closed_in_run++;
-	if (s->tls)
-		http_tls_notify(s, conn, socket_ctx, code);
+		http_conn_end(s, socket_ctx);
+	}
 }
 
 void http_kick(struct http_server *s)
@@ -134,7 +179,7 @@ static struct MHD_Daemon *start_mhd(struct http_server *s, const struct http_con
 {
 	const struct http_limits *lim = &s->limits;
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem opts[14];
+	struct MHD_OptionItem opts[16];
 	unsigned n = 0;
 
 	if (ss->ss_family == AF_INET6)
@@ -146,17 +191,17 @@ static struct MHD_Daemon *start_mhd(struct http_server *s, const struct http_con
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s);
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, s);
 	OPT(MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, s);
+	OPT(MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, s);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, lim->max_connections, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, NULL);
-	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->max_header + 32 * 1024, NULL);
+	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(lim->max_header), NULL);
 	OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL);
 	if (cfg->cert_pem) {
 		flags |= MHD_USE_TLS;
 		s->tls = true;
 		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->key_pem);
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->cert_pem);
-		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0,
-		    (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2");
+		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES);
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
@@ -184,6 +229,7 @@ void http_limits_default(struct http_limits *limits)
 		.max_json_depth = 32,
 		.max_header = 16 * 1024,
 		.max_connections = 4096,
+		.header_timeout_ms = 10000,
 	};
 }
 
@@ -260,6 +306,7 @@ void http_free(struct http_server *s)
 	http_linger_stop(s);
 	dhp_io_cancel(s->loop, s->io);	/* before MHD closes the fd */
 	MHD_stop_daemon(s->mhd);	/* runs http_on_completed for every request left */
+	http_conn_stop(s);
 	dhp_timer_cancel(s->loop, s->timer);
 	free(s);
 }

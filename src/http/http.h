@@ -50,9 +50,12 @@ struct http_limits {
 	unsigned max_json_depth;	/* 400 beyond */
 	size_t max_header;		/* bytes of all headers; 431 beyond */
 	unsigned max_connections;	/* refused beyond */
+	/* A connection that has not sent a request's whole headers this long
+	 * after it opened, or after the previous answer, is closed. */
+	unsigned header_timeout_ms;
 };
 
-/* The defaults (docs/dhpd.md): 64 KiB, 32, 16 KiB, 4096. */
+/* The defaults (docs/dhpd.md): 64 KiB, 32, 16 KiB, 4096, 10 s. */
 void http_limits_default(struct http_limits *limits);
 
 #define HTTP_PATH_MAX 512		/* a path this long or longer: 404 */
@@ -152,6 +155,14 @@ enum http_refusal_kind {
 	HTTP_REFUSE_BODY_TYPE,		/* 415: a body that is not application/json */
 	HTTP_REFUSE_PATH,		/* 404: a path of HTTP_PATH_MAX or more */
 	HTTP_REFUSE_JSON,		/* 400: not JSON, not an object, or too deep */
+	HTTP_REFUSE_FRAMING,		/* 400 and close: Content-Length and
+					 * Transfer-Encoding, two Content-Lengths, ... */
+	HTTP_REFUSE_HOST,		/* 400 and close: two Host headers */
+	HTTP_REFUSE_HOST_MISSING,	/* 400: HTTP/1.1 without Host */
+	HTTP_REFUSE_URI,		/* 400: %00 in the URI */
+	HTTP_REFUSE_METHOD,		/* 501: a method HTTP does not define (RFC 9110
+					 * and PATCH); OPTIONS, TRACE, CONNECT go to
+					 * the handler as HTTP_METHOD_MAX */
 	HTTP_REFUSE_MAX
 };
 

@@ -3,7 +3,10 @@
  * Inside src/http, shared by its files (http.h is the interface):
  *
  *   http.c          the daemon: libmicrohttpd (MHD) on the dhp_loop
- *   request.c       one request: limits, body, JSON, credentials, the
+ *   conn.c          a connection: its deadline for a request's headers
+ *   admit.c         the request line and headers: framing, Host, method,
+ *                   URI decoding, limits
+ *   request.c       one request: body, JSON, credentials, the
  *                   handler's call
  *   response.c      the answer: headers, a buffered body or a stream
  *   stream.c        streamed responses (server-sent events)
@@ -16,7 +19,8 @@
  *   json-dump.c     compact JSON text
  *   json-etag.c     ETags
  *
- * Calls go one way: http.c → request.c → response.c → stream.c;
+ * Calls go one way: http.c → request.c → admit.c, response.c → stream.c;
+ * http.c, request.c → conn.c;
  * http.c → tls.c → linger.c → socket.c (tls.c uses socket.c too).
  * Everything runs on the loop's thread.
  */
@@ -51,6 +55,7 @@ struct http_req {
 	size_t body_len, body_cap;
 	bool too_large;
 	bool started;			/* http_on_request has seen it */
+	bool nul_in_uri;		/* %00 in the request line */
 	unsigned n_query_params;	/* in the URI, when over the limit */
 	bool streaming;
 	struct http_stream stream;	/* valid while streaming */
@@ -58,6 +63,15 @@ struct http_req {
 
 struct http_out;
 struct http_linger;
+
+/* A connection (MHD's socket context), from MHD's STARTED to CLOSED. */
+struct http_conn {
+	struct http_server *server;
+	int fd;
+	uint64_t headers_due;		/* dhp_loop_now() deadline; 0: not reading headers */
+	struct http_conn *prev, *next;	/* server->waiting, while headers_due */
+	struct http_out *out;		/* tls.c's */
+};
 
 struct http_server {
 	struct dhp_loop *loop;
@@ -75,6 +89,11 @@ struct http_server {
 	struct http_out *unflushed;	/* TLS bytes written in this MHD_run */
 	struct http_linger *lingering;	/* closed connections lingering */
 	unsigned n_lingering;
+	/* Connections reading headers, oldest deadline first (conn.c). */
+	struct http_conn *waiting, *waiting_tail;
+	struct dhp_timer *header_timer;
+	unsigned n_header_timeouts;	/* closed for it (tests, logs) */
+	const char *uri_path;		/* admit.c: the path MHD decodes next */
 };
 
 /* ---- http.c ---- */
@@ -82,16 +101,47 @@ struct http_server {
 /* Run MHD at the next turn of the loop (a resumed connection, ...). */
 void http_kick(struct http_server *server);
 
+/* ---- conn.c ---- */
+
+/* MHD_CONNECTION_NOTIFY_STARTED: a struct http_conn in *socket_ctx, its
+ * header deadline running; false when out of memory (no deadline). */
+bool http_conn_start(struct http_server *server, struct MHD_Connection *conn,
+		     void **socket_ctx);
+/* MHD_CONNECTION_NOTIFY_CLOSED: free it; *socket_ctx is NULL after. */
+void http_conn_end(struct http_server *server, void **socket_ctx);
+/* A request's headers are in: its deadline stops. */
+void http_conn_headers_done(struct MHD_Connection *conn);
+/* A request is over: the next one's headers are due in header_timeout_ms. */
+void http_conn_headers_wait(struct MHD_Connection *conn);
+/* http_free: no more deadlines. */
+void http_conn_stop(struct http_server *server);
+
 /* ---- request.c: MHD's request callbacks ---- */
+
+struct http_req *http_req_new(struct http_server *server, struct MHD_Connection *conn);
+enum http_method http_method_parse(const char *name);
+/* res gets the handler's refuse call, with a message made here. */
+__attribute__((format(printf, 5, 6)))
+void http_refuse(struct http_req *r, struct http_response *res, enum http_refusal_kind kind,
+		 const char *hint, const char *fmt, ...);
 
 enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				const char *method, const char *version, const char *data,
 				size_t *size, void **con_cls);
+void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		       enum MHD_RequestTerminationCode toe);
+
+/* ---- admit.c ---- */
+
 /* MHD_OPTION_URI_LOG_CALLBACK: the request's context, made when its
  * request line is read, before MHD parses the query. */
 void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
-void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-		       enum MHD_RequestTerminationCode toe);
+/* MHD_OPTION_UNESCAPE_CALLBACK: decodes s in place; its new length. */
+size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s);
+/* Whether r may go on, from its request line and headers; false when res
+ * holds the refusal. */
+bool http_admit(struct http_req *r, const char *method, const char *version,
+		struct http_response *res);
 
 /* ---- response.c ---- */
 
@@ -118,7 +168,7 @@ void http_stream_end(struct http_req *r);
 /* MHD_OPTION_NOTIFY_CONNECTION: takes over a TLS connection's writes when
  * it starts, writes out and lets go of them when it closes. */
 void http_tls_notify(struct http_server *server, struct MHD_Connection *conn,
-		     void **socket_ctx, enum MHD_ConnectionNotificationCode code);
+		     struct http_out **slot, enum MHD_ConnectionNotificationCode code);
 /* Write out what MHD_run() wrote: call after every MHD_run(). */
 void http_tls_flush(struct http_server *server);
 

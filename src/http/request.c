@@ -17,9 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
 static const char *const method_names[HTTP_METHOD_MAX] = {
 	[HTTP_GET] = "GET", [HTTP_HEAD] = "HEAD", [HTTP_POST] = "POST",
 	[HTTP_PATCH] = "PATCH", [HTTP_PUT] = "PUT", [HTTP_DELETE] = "DELETE",
@@ -30,7 +27,7 @@ const char *http_method_name(enum http_method method)
 	return (unsigned)method < HTTP_METHOD_MAX ? method_names[method] : NULL;
 }
 
-static enum http_method method_parse(const char *name)
+enum http_method http_method_parse(const char *name)
 {
 	for (unsigned i = 0; i < HTTP_METHOD_MAX; i++)
 		if (!strcmp(method_names[i], name))
@@ -38,15 +35,16 @@ static enum http_method method_parse(const char *name)
 	return HTTP_METHOD_MAX;
 }
 
-/* The handler's refuse call, with a message made here. */
-__attribute__((format(printf, 5, 6)))
-static void refuse(struct http_req *r, struct http_response *res, enum http_refusal_kind kind,
-		   const char *hint, const char *fmt, ...)
+void http_refuse(struct http_req *r, struct http_response *res, enum http_refusal_kind kind,
+		 const char *hint, const char *fmt, ...)
 {
 	static const unsigned status[HTTP_REFUSE_MAX] = {
 		[HTTP_REFUSE_QUERY] = 414, [HTTP_REFUSE_HEADERS] = 431,
 		[HTTP_REFUSE_BODY_SIZE] = 413, [HTTP_REFUSE_BODY_TYPE] = 415,
 		[HTTP_REFUSE_PATH] = 404, [HTTP_REFUSE_JSON] = 400,
+		[HTTP_REFUSE_FRAMING] = 400, [HTTP_REFUSE_HOST] = 400,
+		[HTTP_REFUSE_HOST_MISSING] = 400, [HTTP_REFUSE_URI] = 400,
+		[HTTP_REFUSE_METHOD] = 501,
 	};
 	const struct http_handler *h = &r->server->handler;
 	char message[512];
@@ -59,6 +57,10 @@ static void refuse(struct http_req *r, struct http_response *res, enum http_refu
 	res->status = status[kind];
 	h->refuse(h->ctx, &(struct http_refusal){ .kind = kind, .status = status[kind],
 						  .message = message, .hint = hint }, res);
+	/* A request whose framing is in doubt: nothing after it on this
+	 * connection can be trusted to start where it seems to (RFC 9112 §6.3). */
+	if (kind == HTTP_REFUSE_FRAMING || kind == HTTP_REFUSE_HOST)
+		http_header(res, "Connection", "close");
 }
 
 /* ---- the request ---- */
@@ -66,39 +68,6 @@ static void refuse(struct http_req *r, struct http_response *res, enum http_refu
 static const char *header(struct http_req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-static bool has_body(struct http_req *r)
-{
-	const char *len = header(r, "Content-Length");
-
-	return header(r, "Transfer-Encoding") || (len && strtoull(len, NULL, 10) > 0);
-}
-
-/* What can be refused from the headers alone; false when all is well. */
-static bool refuse_headers(struct http_req *r, const struct http_limits *lim,
-			   struct http_response *res)
-{
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-	const char *len = header(r, "Content-Length");
-	const char *type = header(r, "Content-Type");
-
-	if (r->n_query_params)
-		refuse(r, res, HTTP_REFUSE_QUERY, "Send at most " STR(HTTP_MAX_QUERY_PARAMS)
-		       " query parameters.", "the request has %u query parameters",
-		       r->n_query_params);
-	else if (info && info->header_size > lim->max_header)
-		refuse(r, res, HTTP_REFUSE_HEADERS, "Send smaller headers.",
-		       "the request's headers exceed %zu bytes", lim->max_header);
-	else if (len && strtoull(len, NULL, 10) > lim->max_body)
-		refuse(r, res, HTTP_REFUSE_BODY_SIZE, NULL,
-		       "the body exceeds %zu bytes", lim->max_body);
-	else if (has_body(r) && (!type || strncasecmp(type, "application/json", 16) ||
-				 (type[16] && type[16] != ';' && type[16] != ' ')))
-		refuse(r, res, HTTP_REFUSE_BODY_TYPE, "Send the body as application/json.",
-		       "the body must be application/json, not %s", type ? type : "untyped");
-	return res->status != 0;
 }
 
 static void take_body(struct http_req *r, const char *data, size_t size, size_t max)
@@ -161,12 +130,12 @@ static int parse_body(struct http_req *r, const struct http_limits *lim, json_t 
 		return 0;
 	body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!body) {
-		refuse(r, res, HTTP_REFUSE_JSON, NULL, "the body is not JSON: %s (line %d, column %d)",
+		http_refuse(r, res, HTTP_REFUSE_JSON, NULL, "the body is not JSON: %s (line %d, column %d)",
 		       jerr.text, jerr.line, jerr.column);
 		return -EINVAL;
 	}
 	if (!json_is_object(body) || json_depth(body, lim->max_json_depth) > lim->max_json_depth) {
-		refuse(r, res, HTTP_REFUSE_JSON, NULL,
+		http_refuse(r, res, HTTP_REFUSE_JSON, NULL,
 		       "the body must be a JSON object nested at most %u deep",
 		       lim->max_json_depth);
 		json_decref(body);
@@ -197,12 +166,12 @@ static void handle(struct http_req *r, const char *url, const char *method,
 	char addr[INET6_ADDRSTRLEN];
 	const struct http_handler *h = &r->server->handler;
 	struct http_request req = {
-		.method = method_parse(method), .path = url, .token = header(r, "X-Auth-Token"),
+		.method = http_method_parse(method), .path = url, .token = header(r, "X-Auth-Token"),
 	};
 	char *user, *password = NULL;
 
 	if (strlen(url) >= HTTP_PATH_MAX) {
-		refuse(r, res, HTTP_REFUSE_PATH, NULL, "the path is too long");
+		http_refuse(r, res, HTTP_REFUSE_PATH, NULL, "the path is too long");
 		return;
 	}
 	if (parse_body(r, &r->server->limits, &req.body, res) < 0)
@@ -224,40 +193,13 @@ static void handle(struct http_req *r, const char *url, const char *method,
 	json_decref(req.body);
 }
 
-static struct http_req *req_new(struct http_server *s, struct MHD_Connection *conn)
+struct http_req *http_req_new(struct http_server *s, struct MHD_Connection *conn)
 {
 	struct http_req *r = calloc(1, sizeof(*r));
 
 	if (r) {
 		r->server = s;
 		r->conn = conn;
-	}
-	return r;
-}
-
-/*
- * MHD keeps each query parameter as a record in the connection's memory
- * pool. When they do not fit, libmicrohttpd 0.9.75 queues its own 431 but,
- * in the epoll mode dhpd runs it in, never sends it: the client waits
- * until the connection times out. So a query of more parameters than dhp
- * has any use for is cut here, before MHD parses it (MHD gives this
- * callback the request line in its own buffer, and looks for parameters
- * only after it returns), and refused with the request's headers.
- */
-void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-	struct http_req *r = req_new(cls, conn);
-	char *query = strchr(uri, '?');
-	unsigned n = 0;
-
-	if (!query || !query[1])
-		return r;
-	for (const char *p = query; p; p = strchr(p + 1, '&'))
-		n++;
-	if (n > HTTP_MAX_QUERY_PARAMS) {
-		query[1] = '\0';
-		if (r)
-			r->n_query_params = n;
 	}
 	return r;
 }
@@ -271,17 +213,17 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 	struct http_req *r = *con_cls;
 	struct http_response res = { 0 };
 
-	(void)version;
 	if (!r) {	/* http_on_uri was out of memory */
-		r = req_new(s, conn);
+		r = http_req_new(s, conn);
 		if (!r)
 			return MHD_NO;
 		*con_cls = r;
 	}
 	if (!r->started) {
 		r->started = true;
+		http_conn_headers_done(conn);
 		/* Refused before the body is read: MHD sends no 100 Continue. */
-		return refuse_headers(r, lim, &res) ? http_queue(r, &res) : MHD_YES;
+		return http_admit(r, method, version, &res) ? MHD_YES : http_queue(r, &res);
 	}
 	if (*size) {
 		take_body(r, data, *size, lim->max_body);
@@ -289,7 +231,7 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
 		return MHD_YES;
 	}
 	if (r->too_large)
-		refuse(r, &res, HTTP_REFUSE_BODY_SIZE, NULL, "the body exceeds %zu bytes",
+		http_refuse(r, &res, HTTP_REFUSE_BODY_SIZE, NULL, "the body exceeds %zu bytes",
 		       lim->max_body);
 	else
 		handle(r, url, method, &res);
@@ -301,7 +243,8 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_req *r = *con_cls;
 
-	(void)cls, (void)conn, (void)toe;
+	(void)cls, (void)toe;
+	http_conn_headers_wait(conn);	/* for the next request */
 	if (!r)
 		return;
 	if (r->streaming)

@@ -195,7 +195,7 @@ static void out_release(struct http_out *out)
 	free(out);
 }
 
-void http_tls_notify(struct http_server *s, struct MHD_Connection *conn, void **socket_ctx,
+void http_tls_notify(struct http_server *s, struct MHD_Connection *conn, struct http_out **slot,
 		     enum MHD_ConnectionNotificationCode code)
 {
 	const union MHD_ConnectionInfo *tls, *fd;
@@ -206,8 +206,8 @@ void http_tls_notify(struct http_server *s, struct MHD_Connection *conn, void **
 		 * pointing its transport elsewhere here, as this once did,
 		 * wrote into freed memory (a SIGSEGV whenever those pages
 		 * were no longer mapped). */
-		out = *socket_ctx;
-		*socket_ctx = NULL;
+		out = *slot;
+		*slot = NULL;
 		if (out)
 			out_release(out);
 		return;
@@ -221,5 +221,5 @@ void http_tls_notify(struct http_server *s, struct MHD_Connection *conn, void **
 	gnutls_transport_set_ptr2(tls->tls_session, (gnutls_transport_ptr_t)(intptr_t)out->fd,
 				  out);
 	gnutls_transport_set_vec_push_function(tls->tls_session, push);
-	*socket_ctx = out;
+	*slot = out;
 }

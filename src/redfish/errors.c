@@ -141,6 +141,11 @@ static const char *const refusal_ids[HTTP_REFUSE_MAX] = {
 	[HTTP_REFUSE_BODY_TYPE] = "MalformedJSON",
 	[HTTP_REFUSE_PATH] = "ResourceNotFound",
 	[HTTP_REFUSE_JSON] = "MalformedJSON",
+	[HTTP_REFUSE_FRAMING] = "HeaderInvalid",
+	[HTTP_REFUSE_HOST] = "HeaderInvalid",
+	[HTTP_REFUSE_HOST_MISSING] = "HeaderMissing",
+	[HTTP_REFUSE_URI] = "GeneralError",
+	[HTTP_REFUSE_METHOD] = "GeneralError",
 };
 
 void rf_refuse(void *ctx, const struct http_refusal *why, struct http_response *res)
