@@ -25,6 +25,11 @@ def conn(d, src="127.0.0.1"):
                                        source_address=(src, 0))
 
 
+def row(name, value, unit="", target="", verdict=""):
+    """A row of scripts/run-bench's table."""
+    print("%-40s %12s  %-6s %-10s %s" % (name, value, unit, target, verdict), flush=True)
+
+
 def victim(d, token, until):
     c, times = conn(d), []
     while time.time() < until:
@@ -61,10 +66,14 @@ def main():
         for t in ts:
             t.join()
         q = lambda v, p: sorted(v)[int(p * (len(v) - 1))]  # noqa: E731
-        print("idle:  median %.2f ms  p90 %.2f ms  (%d GETs)" % (statistics.median(idle),
-                                                              q(idle, .9), len(idle)))
-        print("flood: median %.2f ms  p90 %.2f ms  (%d GETs); attackers' answers %r" % (
-            statistics.median(flood), q(flood, .9), len(flood), counts))
+        print("# idle: %d GETs; under the flood: %d GETs; attackers' answers %r"
+              % (len(idle), len(flood), counts))
+        row("auth flood: GET median, idle", "%.2f" % statistics.median(idle), "ms")
+        row("auth flood: GET median, 6 attackers", "%.2f" % statistics.median(flood), "ms")
+        ratio = statistics.median(flood) / statistics.median(idle)
+        row("auth flood: median ratio flood/idle", "%.1f" % ratio, "x", "<= 10",
+            "met" if ratio <= 10 else "MISSED")
+        row("auth flood: GET p90, 6 attackers", "%.2f" % q(flood, .9), "ms")
     finally:
         d.cleanup()
 
