@@ -17,7 +17,7 @@
  *                the handler's refuse, as src/http does
  * The answer must have a status, and a JSON body src/http's serializer
  * writes. Event streams (SSE) need a real connection: paths naming one
- * are skipped.
+ * are skipped. DHP_FUZZ_VERBOSE=1 prints each request's status.
  *
  * The service lives across inputs (one engine, store and accounts in a
  * temporary directory, removed at exit), so an input may find what an
@@ -43,6 +43,7 @@
 
 #define TOPOLOGY "topologies/demo"
 #define PASSWORD "fuzz-password"
+#define PASSWORD_BASIC "YWRtaW46ZnV6ei1wYXNzd29yZA=="	/* admin:fuzz-password */
 
 static struct {
 	char dir[64];
@@ -145,8 +146,9 @@ static void setup(void)
 	settle();
 	FUZZ_CHECK(s.recovered);
 	redfish_set_state(s.rf, REDFISH_READY);
-	if (auth_session_create(s.auth, "127.0.0.1", "admin", PASSWORD, dhp_loop_now(s.loop), &who,
-				s.token, &err) < 0)
+	/* In redfish's clock: seconds of the loop's (rf_now_s). */
+	if (auth_session_create(s.auth, "127.0.0.1", "admin", PASSWORD,
+				dhp_loop_now(s.loop) / 1000, &who, s.token, &err) < 0)
 		die("session", &err);
 	s.handler = redfish_http_handler(s.rf);
 }
@@ -193,9 +195,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strlen(path) >= HTTP_PATH_MAX || strcasestr(path, "sse"))
 		return 0;	/* src/http's 404; a stream needs a connection */
 	if (!strcmp(cred, "basic") || !strcmp(cred, "wrong")) {
+		/* redfish decodes the header itself (auth_basic_parse). */
 		req.user = "admin";
 		req.password = cred[0] == 'b' ? PASSWORD : "wrong";
-		req.authorization = "Basic";
+		req.authorization = cred[0] == 'b' ? "Basic " PASSWORD_BASIC : "Basic YWRtaW46d3Jvbmc=";
 	} else if (!strcmp(cred, "token")) {
 		req.token = s.token;
 	} else if (cred[0]) {
@@ -216,6 +219,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.body = body;
 	s.handler.handle(s.handler.ctx, &req, &res);
 	FUZZ_CHECK(res.status >= 100 && res.status < 600);
+	if (getenv("DHP_FUZZ_VERBOSE"))		/* what a seed reaches */
+		fprintf(stderr, "%s %s: %u\n", method, path, res.status);
 	FUZZ_CHECK(!res.stream_open);
 	if (res.body) {
 		struct http_buf buf = { 0 };
