@@ -237,7 +237,7 @@ demo-sim: all
 	@$(BUILD)/dhp-sim --topology topologies/demo --state-dir $(BUILD)/demo-sim-state --fresh demo
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(foreach l,$(LAYERS) $(PROGRAMS),$($(l)_OBJS:.o=.d)) $(TEST_SRCS:%.c=$(BUILD)/%.d) \
 	$(TEST_HELPER_SRCS:%.c=$(BUILD)/%.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d)
