@@ -15,8 +15,7 @@
  * Header limits: MHD keeps a request's headers in a per-connection memory
  * pool (MHD_OPTION_CONNECTION_MEMORY_LIMIT); headers that do not fit are
  * answered by MHD itself (431 in 0.9.75, with MHD's own HTML body, not
- * the service's). The pool is sized (pool_size()) so that any headers
- * within max_header bytes fit, however many lines they are; headers
+ * the service's: pool_size() says why the pool is not larger); headers
  * larger than max_header in all are refused through the handler
  * (admit.c).
  */
@@ -40,22 +39,18 @@
 	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
 /*
- * MHD's per-connection pool: half of it is the read buffer (the request
- * line and headers, max_header bytes and some), the other half holds a
- * record of about 64 bytes per header line. The shortest header line is
- * "a:" and CRLF, 4 bytes: max_header bytes of them are max_header / 4
- * records. Sized for that, a request of a thousand tiny headers gets the
- * service's 431 (or is served), never MHD's HTML one. Pages are touched
- * only as a client fills them: the size is a bound, not what each
- * connection uses.
+ * MHD's per-connection pool holds the request line and headers, a record
+ * of about 64 bytes per header line, and the answer's headers. It is not
+ * sized for the worst case (max_header bytes of 4-byte header lines, ~270
+ * KiB): libmicrohttpd 0.9.75 zeroes the whole pool at every request
+ * (MHD_pool_reset), so a pool that large cost a quarter of the GETs per
+ * second and touched every page of it on every connection. With this size
+ * a request of more than some 500 header lines gets MHD's own 431 (its
+ * HTML body); fewer, within max_header bytes, are served.
  */
 static size_t pool_size(size_t max_header)
 {
-	size_t half = max_header / 4 * 64 + 8 * 1024;
-
-	if (half < max_header + 16 * 1024)
-		half = max_header + 16 * 1024;
-	return 2 * half;
+	return max_header + 32 * 1024;
 }
 
 /* ---- the loop ---- */
