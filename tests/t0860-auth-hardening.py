@@ -131,6 +131,21 @@ def test_session_cap(d):
     check(status == 201, "the administrator logs in: %d" % status)
 
 
+def test_session_cap_option(_):
+    """--max-sessions-per-user sets the cap (a dhpd of its own)."""
+    d = Dhpd(build, args=["--hash-iterations", "1000", "--max-sessions-per-user", "2"]).start()
+    try:
+        make_account(d, "pair")
+        for i in range(2):
+            status = login(d, "127.0.0.7", "pair", PASSWORD)[0]
+            check(status == 201, "session %d: %d" % (i + 1, status))
+        status, _, doc = login(d, "127.0.0.7", "pair", PASSWORD)
+        check(status == 503 and "2 sessions" in message(doc),
+              "the 3rd: %d %s" % (status, doc and message(doc)))
+    finally:
+        d.cleanup()
+
+
 def test_nul_in_basic_password(d):
     cred = b"admin:" + d.password.encode() + b"\0anything"
     status = req(d, "127.0.0.7", "GET", V1 + "/Systems", raw_cred=cred)[0]
@@ -154,6 +169,7 @@ CASES = [
     ("every failed login looks alike", test_failures_look_alike),
     ("failures block the source, not the administrator", test_admin_not_locked_out),
     ("one user cannot take every session", test_session_cap),
+    ("--max-sessions-per-user sets the cap", test_session_cap_option),
     ("a NUL in a Basic password is refused", test_nul_in_basic_password),
     ("account names ignore case", test_names_ignore_case),
 ]

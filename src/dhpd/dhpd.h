@@ -23,6 +23,7 @@
 #define DHPD_DEFAULT_SERVER "sim:topologies/demo"
 #define DHPD_DEFAULT_LATENCY_MS 40u
 #define DHPD_DEFAULT_MAX_SESSIONS 64u
+#define DHPD_DEFAULT_MAX_SESSIONS_PER_USER 16u
 #define DHPD_DEFAULT_MAX_SSE_CLIENTS 1024u
 /* A partition's boot under TCG may take the QEMU backend's 60 s. */
 #define DHPD_QEMU_PHASE_DEADLINE_MS 90000u
@@ -43,6 +44,7 @@ struct dhpd_options {
 	uint32_t hash_iterations;		/* 0: auth's default */
 	struct http_limits limits;		/* the HTTP server's */
 	uint32_t max_sessions;			/* auth's */
+	uint32_t max_sessions_per_user;		/* auth's */
 	uint32_t max_sse_clients;		/* redfish's */
 	uint32_t task_retention;		/* the store's: finished operations kept */
 	uint32_t event_retention;		/* the store's: events kept */

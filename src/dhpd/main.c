@@ -70,6 +70,7 @@ static int open_auth(struct dhpd *d, struct dhp_error *err)
 	char path[DHPD_PATH_MAX];
 	struct auth_config cfg = {
 		.accounts_path = path, .max_sessions = d->opt.max_sessions,
+		.max_sessions_per_user = d->opt.max_sessions_per_user,
 		.session_timeout_s = d->opt.session_timeout_s,
 		.hash_iterations = d->opt.hash_iterations,
 	};

@@ -57,6 +57,8 @@ static const struct opt_desc descs[] = {
 	{ "header-timeout-ms", T_NUM, FIELD(limits.header_timeout_ms), "MS",
 	  "time for a request's headers, from connect or the last answer (10000; 0: none)" },
 	{ "max-sessions", T_NUM, FIELD(max_sessions), "N", "sessions (64)" },
+	{ "max-sessions-per-user", T_NUM, FIELD(max_sessions_per_user), "N",
+	  "sessions of one account (16)" },
 	{ "max-sse-clients", T_NUM, FIELD(max_sse_clients), "N", "event streams (1024)" },
 	{ "task-retention", T_NUM, FIELD(task_retention), "N",
 	  "finished operations (Tasks) kept; older ones are pruned (1000; 0: all)" },
@@ -208,6 +210,7 @@ static void set_defaults(struct dhpd_options *opt)
 	opt->sim_latency_ms = DHPD_DEFAULT_LATENCY_MS;
 	http_limits_default(&opt->limits);
 	opt->max_sessions = DHPD_DEFAULT_MAX_SESSIONS;
+	opt->max_sessions_per_user = DHPD_DEFAULT_MAX_SESSIONS_PER_USER;
 	opt->max_sse_clients = DHPD_DEFAULT_MAX_SSE_CLIENTS;
 	opt->task_retention = DHP_STORE_DEFAULT_OPS_KEPT;
 	opt->event_retention = DHP_STORE_DEFAULT_EVENTS_KEPT;
