@@ -22,6 +22,7 @@ FUZZ_S     ?= 60
 # take the files they test (and find dhpctl's local headers).
 fuzz_dhpctl-sse_SRCS    := src/dhpctl/sse-parse.c
 fuzz_dhpctl-config_SRCS := src/dhpctl/config-file.c
+fuzz_json-diff_SRCS     := tests/etag-ref.c
 FUZZ_DHPCTL_CFLAGS      := -Isrc/dhpctl
 
 # --- the replay programs, in $(BUILD) -----------------------------------------

@@ -4,6 +4,7 @@
  * refusals. Every case works on real files in a fresh temporary directory.
  */
 #include "harness.h"
+#include "rawdb.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -34,32 +35,6 @@ static void tmpdir_remove(void)
 	closedir(dir);
 	if (chdir("/") == 0)
 		rmdir(tmpdir);
-}
-
-/* Change a store behind its back, as an operator with the shell would. */
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db;
-
-	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-}
-
-static long long raw_int(const char *path, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-	sqlite3 *db;
-
-	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
 }
 
 static void add_unit(struct dhp_server *s, enum dhp_unit_type type, unsigned socket,

@@ -8,6 +8,7 @@
  * and checks their integrity.
  */
 #include "harness.h"
+#include "rawdb.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -35,23 +36,6 @@ static void tmpdir_remove(void)
 	closedir(dir);
 	if (chdir("/") == 0)
 		rmdir(tmpdir);
-}
-
-/* One number from the file, read as the sqlite3 shell would. */
-static long long raw_int(const char *path, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-	sqlite3 *db;
-
-	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
 }
 
 static struct dhp_server *small_server(void)

@@ -99,25 +99,12 @@ static json_t *event_oem(const struct dhp_event *ev, const struct rf_event_origi
 	return json_pack("{s:o}", "Dhp", dhp);
 }
 
-int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
-		    struct http_buf *buf)
+/* One SSE record of doc (taken: freed here; NULL is -ENOMEM) after what
+ * buf held at start; on failure buf is as it was, unless it failed. */
+static int add_record(struct http_buf *buf, size_t start, const char *id, json_t *doc)
 {
-	char id[24], when[40];
-	const char *severity, *msg_id = message_id(ev, &severity);
-	size_t start = buf->len;
-	json_t *doc;
 	int r;
 
-	snprintf(id, sizeof(id), "%" PRIu64, ev->seq);
-	timestamp(ev->time_ms, when, sizeof(when));
-	doc = json_pack("{s:s, s:s, s:s, s:i, s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[],"
-			" s:{s:s}, s:o}]}",
-			"@odata.type", "#Event.v1_13_0.Event", "Id", id, "Name", "dhp event",
-			"Events@odata.count", 1, "Events",
-			"EventId", id, "EventType", "Other", "MemberId", "0",
-			"EventTimestamp", when, "MessageSeverity", severity, "MessageId", msg_id,
-			"Message", ev->text, "MessageArgs",
-			"OriginOfCondition", "@odata.id", o->origin, "Oem", event_oem(ev, o));
 	if (!doc)
 		return -ENOMEM;
 	http_buf_add(buf, "id: ", 4);
@@ -133,6 +120,27 @@ int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
 	return r;
 }
 
+int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
+		    struct http_buf *buf)
+{
+	char id[24], when[40];
+	const char *severity, *msg_id = message_id(ev, &severity);
+	size_t start = buf->len;
+	json_t *doc;
+
+	snprintf(id, sizeof(id), "%" PRIu64, ev->seq);
+	timestamp(ev->time_ms, when, sizeof(when));
+	doc = json_pack("{s:s, s:s, s:s, s:i, s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[],"
+			" s:{s:s}, s:o}]}",
+			"@odata.type", "#Event.v1_13_0.Event", "Id", id, "Name", "dhp event",
+			"Events@odata.count", 1, "Events",
+			"EventId", id, "EventType", "Other", "MemberId", "0",
+			"EventTimestamp", when, "MessageSeverity", severity, "MessageId", msg_id,
+			"Message", ev->text, "MessageArgs",
+			"OriginOfCondition", "@odata.id", o->origin, "Oem", event_oem(ev, o));
+	return add_record(buf, start, id, doc);
+}
+
 /*
  * Redfish has no word for a resumed stream whose events are gone, so dhp
  * says it twice: an SSE comment for people, and an Event a client can
@@ -146,7 +154,6 @@ int rf_event_format_pruned(uint64_t first, uint64_t last, uint64_t now_ms,
 	char id[24], when[40], text[160], comment[80];
 	size_t start = buf->len;
 	json_t *doc;
-	int r;
 
 	snprintf(id, sizeof(id), "%" PRIu64, last);
 	timestamp(now_ms, when, sizeof(when));
@@ -163,18 +170,7 @@ int rf_event_format_pruned(uint64_t first, uint64_t last, uint64_t now_ms,
 			"MessageId", "Base.1.22.EventBufferExceeded", "Message", text,
 			"MessageArgs", "Oem", "Dhp", "PrunedFirst", (json_int_t)first,
 			"PrunedLast", (json_int_t)last);
-	if (!doc)
-		return -ENOMEM;
-	http_buf_add(buf, comment, strlen(comment));
-	http_buf_add(buf, "id: ", 4);
-	http_buf_add(buf, id, strlen(id));
-	http_buf_add(buf, "\ndata: ", 7);
-	r = http_json_append(buf, doc);
-	http_buf_add(buf, "\n\n", 2);
-	json_decref(doc);
-	if (!r && buf->failed)
-		r = -ENOMEM;
-	if (r < 0 && !buf->failed)
-		buf->len = start;
-	return r;
+	if (doc)
+		http_buf_add(buf, comment, strlen(comment));
+	return add_record(buf, start, id, doc);
 }
