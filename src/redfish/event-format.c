@@ -12,6 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+/* The type of an event's Oem.Dhp (schemas/oem/DhpEvent_v1.xml). */
+#define OEM_EVENT	"#DhpEvent.v1_0_0.DhpEvent"
+
 /* A deleted partition is not in the server any more: its operations keep
  * its name. */
 static void partition_name(struct redfish *rf, const struct dhp_event *ev, char *buf, size_t len)
@@ -88,7 +91,8 @@ static void timestamp(uint64_t ms, char *buf, size_t len)
 
 static json_t *event_oem(const struct dhp_event *ev, const struct rf_event_origin *o)
 {
-	json_t *dhp = json_pack("{s:s}", "Kind", dhp_event_kind_name(ev->kind));
+	json_t *dhp = json_pack("{s:s, s:s}", "@odata.type", OEM_EVENT,
+				"Kind", dhp_event_kind_name(ev->kind));
 
 	if (ev->op)
 		json_object_set_new(dhp, "Operation", json_integer((json_int_t)ev->op));
@@ -162,13 +166,14 @@ int rf_event_format_pruned(uint64_t first, uint64_t last, uint64_t now_ms,
 	snprintf(comment, sizeof(comment), ": events %" PRIu64 "..%" PRIu64 " were pruned\n",
 		 first, last);
 	doc = json_pack("{s:s, s:s, s:s, s:i, s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[],"
-			" s:{s:{s:I, s:I}}}]}",
+			" s:{s:{s:s, s:I, s:I}}}]}",
 			"@odata.type", "#Event.v1_13_0.Event", "Id", id, "Name", "dhp event",
 			"Events@odata.count", 1, "Events",
 			"EventId", id, "EventType", "Other", "MemberId", "0",
 			"EventTimestamp", when, "MessageSeverity", "Warning",
 			"MessageId", "Base.1.22.EventBufferExceeded", "Message", text,
-			"MessageArgs", "Oem", "Dhp", "PrunedFirst", (json_int_t)first,
+			"MessageArgs", "Oem", "Dhp", "@odata.type", OEM_EVENT,
+			"PrunedFirst", (json_int_t)first,
 			"PrunedLast", (json_int_t)last);
 	if (doc)
 		http_buf_add(buf, comment, strlen(comment));

@@ -114,6 +114,7 @@ extern const struct rf_route rf_routes_events[];	/* resources/events.c */
 extern const struct rf_route rf_routes_sessions[];	/* resources/sessions.c */
 extern const struct rf_route rf_routes_accounts[];	/* resources/accounts.c */
 extern const struct rf_route rf_routes_console[];	/* resources/console.c */
+extern const struct rf_route rf_routes_oem[];		/* resources/oem.c */
 
 /* ---- sse.c: the SSE hub (docs/dhpd.md, "Event stream") ---- */
 

@@ -25,6 +25,7 @@ const struct rf_route *const rf_route_tables[] = {
 	rf_routes_sessions,
 	rf_routes_accounts,
 	rf_routes_console,
+	rf_routes_oem,
 	NULL,
 };
 

@@ -90,12 +90,12 @@ static void chassis_get(struct redfish *rf, const struct rf_request *req,
 	json_object_set_new(chassis, "Status", rf_status("Enabled", health));
 	json_object_set_new(chassis, "Links", links);
 	snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)dhp_server_digest(server));
-	json_object_set_new(chassis, "Oem", json_pack("{s:{s:s, s:I, s:I, s:I, s:s}}", "Dhp",
+	json_object_set_new(chassis, "Oem", rf_oem(RF_T_OEM_CHASSIS, json_pack("{s:s, s:I, s:I, s:I, s:s}",
 		"PartitioningMode", dhp_mode_name(server->mode),
 		"Sockets", (json_int_t)server->n_sockets,
 		"Units", (json_int_t)server->n_units,
 		"Partitions", (json_int_t)server->n_partitions,
-		"Digest", digest));
+		"Digest", digest)));
 	backend_info(rf, json_object_get(json_object_get(chassis, "Oem"), "Dhp"));
 	rf_send(res, 200, chassis);
 }

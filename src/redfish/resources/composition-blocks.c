@@ -75,7 +75,7 @@ static json_t *block_oem(const struct dhp_unit *u)
 {
 	const char *staged = u->staged_partition ? "add" : u->staged_remove ? "remove" : NULL;
 
-	return json_pack("{s:{s:s, s:I, s:I, s:s, s:o, s:o, s:b, s:b, s:b, s:o, s:o}}", "Dhp",
+	return rf_oem(RF_T_OEM_BLOCK, json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:b, s:b, s:b, s:o, s:o}",
 		"Type", dhp_unit_type_name(u->type),
 		"Socket", (json_int_t)u->socket,
 		"Index", (json_int_t)u->index,
@@ -88,7 +88,22 @@ static json_t *block_oem(const struct dhp_unit *u)
 		"Removable", !u->boot,
 		"Staged", staged ? json_string(staged) : json_null(),
 		"Task", u->busy_op ? rf_link(RF_TASKS "/%llu", (unsigned long long)u->busy_op)
-				   : json_null());
+				   : json_null()));
+}
+
+const char *const rf_power_states[] = { "On", "Off", NULL };
+
+/* Actions.Oem: the power action, its values and its ActionInfo (oem.c). */
+static json_t *block_actions(const struct dhp_unit *u)
+{
+	json_t *values = json_array();
+
+	for (size_t i = 0; values && rf_power_states[i]; i++)
+		json_array_append_new(values, json_string(rf_power_states[i]));
+	return json_pack("{s:{s:{s:o, s:o, s:o}}}", "Oem", "#DhpResourceBlock.Power",
+		"target", json_sprintf(RF_BLOCKS "/%s/Actions/Oem/DhpResourceBlock.Power", u->id),
+		"@Redfish.ActionInfo", json_sprintf(RF_BLOCKS "/%s/PowerActionInfo", u->id),
+		"PowerState@Redfish.AllowableValues", values);
 }
 
 json_t *rf_block_json(struct redfish *rf, const struct dhp_unit *u)
@@ -123,10 +138,7 @@ json_t *rf_block_json(struct redfish *rf, const struct dhp_unit *u)
 	json_object_set_new(block, "Links", json_pack("{s:o, s:[o], s:[o]}",
 		"ComputerSystems", systems, "Chassis", rf_chassis_link(server),
 		"Zones", rf_zone_link(server)));
-	json_object_set_new(block, "Actions", json_pack("{s:{s:{s:o, s:[s,s]}}}", "Oem",
-		"#DhpResourceBlock.Power",
-		"target", json_sprintf(RF_BLOCKS "/%s/Actions/Oem/DhpResourceBlock.Power", u->id),
-		"PowerState@Redfish.AllowableValues", "On", "Off"));
+	json_object_set_new(block, "Actions", block_actions(u));
 	json_object_set_new(block, "Oem", block_oem(u));
 	return block;
 }
@@ -153,7 +165,7 @@ void rf_blocks_get(struct redfish *rf, const struct rf_request *req, struct http
 	rf_send(res, 200, rf_block_json(rf, u));
 }
 
-static const struct rf_prop power_props[] = {
+const struct rf_prop rf_power_params[] = {
 	{ "PowerState", RF_STRING, RF_REQUIRED, NULL },
 	{ NULL, 0, 0, NULL },
 };
@@ -169,14 +181,14 @@ void rf_blocks_power(struct redfish *rf, const struct rf_request *req, struct ht
 		rf_not_found(res, "ResourceBlock", req->params[0]);
 		return;
 	}
-	if (rf_check(res, req->body, power_props, action) < 0)
+	if (rf_check(res, req->body, rf_power_params, action) < 0)
 		return;
 	state = json_string_value(json_object_get(req->body, "PowerState"));
-	if (strcmp(state, "On") && strcmp(state, "Off")) {
+	if (strcmp(state, rf_power_states[0]) && strcmp(state, rf_power_states[1])) {
 		rf_bad_value(res, action, "PowerState", state);
 		return;
 	}
-	rq.verb = !strcmp(state, "On") ? DHP_VERB_POWER_ON : DHP_VERB_POWER_OFF;
+	rq.verb = !strcmp(state, rf_power_states[0]) ? DHP_VERB_POWER_ON : DHP_VERB_POWER_OFF;
 	id = u->id;
 	rq.units = &id;
 	rf_submit(rf, res, &rq);

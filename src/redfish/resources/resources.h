@@ -55,7 +55,24 @@
 #define RF_T_MESSAGE	"#Message.v1_3_0.Message"
 #define RF_T_COLLCAPS	"#CollectionCapabilities.v1_4_1.CollectionCapabilities"
 #define RF_T_APPLYTIME	"#Settings.v1_4_0.OperationApplyTimeSupport"
+#define RF_T_SCHEMAFILE	"#JsonSchemaFile.v1_1_5.JsonSchemaFile"
+#define RF_T_SCHEMAFILES "#JsonSchemaFileCollection.JsonSchemaFileCollection"
+#define RF_T_ACTIONINFO	"#ActionInfo.v1_5_0.ActionInfo"
 #define RF_TASKEVENT	"TaskEvent.1.0."
+
+/* dhp's OEM types (schemas/oem/, docs/schemas.md): the @odata.type of each
+ * Oem.Dhp object, by the standard type it extends. A new version is an
+ * edit here, in oem.c's table and in schemas/oem/. (event-format.c writes
+ * "#DhpEvent.v1_0_0.DhpEvent" itself: it is below the resources.) */
+#define RF_OEM_SCHEMAS	RF_V1 "/Schemas"
+#define RF_OEM_JSONSCHEMAS RF_V1 "/JsonSchemas"
+#define RF_T_OEM_SYSTEM	"#DhpComputerSystem.v1_0_0.DhpComputerSystem"
+#define RF_T_OEM_BLOCK	"#DhpResourceBlock.v1_0_0.DhpResourceBlock"
+#define RF_T_OEM_CHASSIS "#DhpChassis.v1_0_0.DhpChassis"
+#define RF_T_OEM_PROC	"#DhpProcessor.v1_0_0.DhpProcessor"
+#define RF_T_OEM_MEM	"#DhpMemory.v1_0_0.DhpMemory"
+#define RF_T_OEM_TASK	"#DhpTask.v1_0_0.DhpTask"
+#define RF_T_OEM_MESSAGE "#DhpMessage.v1_0_0.DhpMessage"
 
 /* ---- resources.c: JSON pieces ---- */
 
@@ -99,6 +116,31 @@ bool rf_if_match(const char *header, const char *etag);
 void rf_accepted(struct redfish *rf, struct http_response *res, uint64_t op_id);
 /* Submit a request and answer 202 (rf_accepted) or the engine's error. */
 void rf_submit(struct redfish *rf, struct http_response *res, const struct dhp_request *req);
+
+/* ---- oem.c: dhp's OEM schemas, JsonSchemas, ActionInfo ---- */
+
+/* {"Dhp": dhp}, with "@odata.type": type first in dhp. Takes ownership of
+ * dhp; NULL when dhp is NULL or out of memory. */
+json_t *rf_oem(const char *type, json_t *dhp);
+
+/* One OEM schema namespace ("DhpComputerSystem") and its version
+ * ("v1_0_0"): schemas/oem/<ns>_v1.xml (CSDL) and <ns>.<version>.json (JSON
+ * Schema). The table ends with ns NULL. */
+struct rf_oem_schema {
+	const char *ns, *version;
+};
+extern const struct rf_oem_schema rf_oem_schemas[];
+
+/* A file built into dhpd: its bytes, NUL-terminated (len does not count
+ * the NUL). */
+struct rf_file {
+	const char *name;
+	const char *data;
+	size_t len;
+};
+/* Every file of schemas/oem/, served at RF_OEM_SCHEMAS "/<name>"; ends
+ * with name NULL. Generated at build time (mk/redfish-schemas.mk). */
+extern const struct rf_file rf_schema_files[];
 
 /* ---- resources-check.c: request bodies ---- */
 
@@ -160,6 +202,13 @@ int rf_apply_time(struct http_response *res, const json_t *body, const char *act
 	{ "Memory", RF_LINK, RF_READONLY, NULL },			\
 	{ "Actions", RF_OBJECT, RF_READONLY, NULL },			\
 	{ "@Redfish.OperationApplyTimeSupport", RF_OBJECT, RF_READONLY, NULL }
+
+/* The parameters of the OEM actions, as their handlers check them and
+ * their ActionInfo (oem.c) lists them; tables end with name NULL. */
+extern const struct rf_prop rf_replace_params[];	/* systems-actions.c */
+extern const struct rf_prop rf_power_params[];		/* composition-blocks.c */
+/* DhpResourceBlock.Power's PowerState values, ending with NULL. */
+extern const char *const rf_power_states[];
 
 /* ---- systems-json.c: what links units and partitions ---- */
 

@@ -61,6 +61,7 @@ static void root_get(struct redfish *rf, const struct rf_request *req, struct ht
 		json_object_set_new(root, "EventService", rf_link(RF_V1 "/EventService"));
 		json_object_set_new(root, "SessionService", rf_link(RF_V1 "/SessionService"));
 		json_object_set_new(root, "AccountService", rf_link(RF_V1 "/AccountService"));
+		json_object_set_new(root, "JsonSchemas", rf_link(RF_OEM_JSONSCHEMAS));
 		json_object_set_new(root, "Links", json_pack("{s:o}", "Sessions",
 			rf_link(RF_V1 "/SessionService/Sessions")));
 	}
@@ -80,6 +81,7 @@ static const struct {
 	{ "SessionService", RF_V1 "/SessionService" },
 	{ "AccountService", RF_V1 "/AccountService" },
 	{ "Sessions", RF_V1 "/SessionService/Sessions" },
+	{ "JsonSchemas", RF_OEM_JSONSCHEMAS },
 };
 
 static void odata_get(struct redfish *rf, const struct rf_request *req, struct http_response *res)
@@ -113,12 +115,26 @@ static const struct {
 	{ "SessionCollection", NULL }, { "AccountService", "v1_18_1" },
 	{ "ManagerAccount", "v1_14_1" }, { "ManagerAccountCollection", NULL },
 	{ "Role", "v1_3_3" }, { "RoleCollection", NULL }, { "Privileges", "v1_0_6" },
+	{ "JsonSchemaFile", "v1_1_5" }, { "JsonSchemaFileCollection", NULL },
+	{ "ActionInfo", "v1_5_0" },
 };
+
+/* The references to dhp's OEM schemas, which dhpd serves itself (oem.c). */
+static size_t oem_references(char *xml, size_t len, size_t size)
+{
+	for (const struct rf_oem_schema *s = rf_oem_schemas; s->ns && len < size; s++)
+		len += (size_t)snprintf(xml + len, size - len,
+			"  <edmx:Reference Uri=\"" RF_OEM_SCHEMAS "/%s_v1.xml\">\n"
+			"    <edmx:Include Namespace=\"%s\"/>\n"
+			"    <edmx:Include Namespace=\"%s.%s\"/>\n"
+			"  </edmx:Reference>\n", s->ns, s->ns, s->ns, s->version);
+	return len;
+}
 
 /* The CSDL document, made once: it never changes while dhpd runs. */
 static const char *metadata_xml(void)
 {
-	static char xml[12288];
+	static char xml[16384];
 	size_t len = 0;
 
 	if (xml[0])
@@ -138,6 +154,7 @@ static const char *metadata_xml(void)
 		if (len < sizeof(xml))
 			len += (size_t)snprintf(xml + len, sizeof(xml) - len, "  </edmx:Reference>\n");
 	}
+	len = oem_references(xml, len, sizeof(xml));
 	if (len < sizeof(xml))
 		snprintf(xml + len, sizeof(xml) - len,
 			 "  <edmx:Reference Uri=\"http://redfish.dmtf.org/schemas/v1/"

@@ -136,7 +136,7 @@ void rf_systems_remove_block(struct redfish *rf, const struct rf_request *req,
 	block_action(rf, req, res, DHP_VERB_REMOVE, REMOVE);
 }
 
-static const struct rf_prop replace_props[] = {
+const struct rf_prop rf_replace_params[] = {
 	{ "ResourceBlock", RF_LINK, RF_REQUIRED, NULL },
 	{ "Spare", RF_LINK, 0, NULL },
 	{ "ComputerSystemETag", RF_STRING, 0, NULL },
@@ -153,7 +153,7 @@ void rf_systems_replace(struct redfish *rf, const struct rf_request *req,
 	struct dhp_unit *old, *spare;
 	const char *id;
 
-	if (!p || rf_check(res, req->body, replace_props, REPLACE) < 0 ||
+	if (!p || rf_check(res, req->body, rf_replace_params, REPLACE) < 0 ||
 	    rf_block_ref(rf, res, json_object_get(req->body, "ResourceBlock"), &old) < 0 ||
 	    check_etags(rf, res, req->body, p, NULL) < 0)
 		return;

@@ -73,20 +73,22 @@ static json_t *status(const struct dhp_partition *p, const struct tally *t)
 /* The actions and where to post them. */
 static json_t *actions(const char *name)
 {
-	char reset[160], add[160], rm[160], replace[160];
+	char reset[160], add[160], rm[160], replace[160], info[160];
 
 	snprintf(reset, sizeof(reset), RF_SYSTEMS "/%s/Actions/ComputerSystem.Reset", name);
 	snprintf(add, sizeof(add), RF_SYSTEMS "/%s/Actions/ComputerSystem.AddResourceBlock", name);
 	snprintf(rm, sizeof(rm), RF_SYSTEMS "/%s/Actions/ComputerSystem.RemoveResourceBlock", name);
 	snprintf(replace, sizeof(replace), RF_SYSTEMS "/%s/Actions/Oem/DhpComputerSystem.Replace",
 		 name);
-	return json_pack("{s:{s:s, s:[s,s,s,s,s]}, s:{s:s}, s:{s:s}, s:{s:{s:s}}}",
+	snprintf(info, sizeof(info), RF_SYSTEMS "/%s/ReplaceActionInfo", name);
+	return json_pack("{s:{s:s, s:[s,s,s,s,s]}, s:{s:s}, s:{s:s}, s:{s:{s:s, s:s}}}",
 			 "#ComputerSystem.Reset", "target", reset,
 			 "ResetType@Redfish.AllowableValues", "On", "ForceOff",
 			 "GracefulShutdown", "ForceRestart", "GracefulRestart",
 			 "#ComputerSystem.AddResourceBlock", "target", add,
 			 "#ComputerSystem.RemoveResourceBlock", "target", rm,
-			 "Oem", "#DhpComputerSystem.Replace", "target", replace);
+			 "Oem", "#DhpComputerSystem.Replace", "target", replace,
+			 "@Redfish.ActionInfo", info);
 }
 
 /*
@@ -166,14 +168,14 @@ json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p)
 	json_object_set_new(sys, "@Redfish.OperationApplyTimeSupport",
 			    json_pack("{s:s, s:[s,s]}", "@odata.type", RF_T_APPLYTIME,
 				      "SupportedValues", "Immediate", "OnReset"));
-	json_object_set_new(sys, "Oem", json_pack("{s:{s:s, s:s, s:I, s:o, s:o, s:o}}", "Dhp",
+	json_object_set_new(sys, "Oem", rf_oem(RF_T_OEM_SYSTEM, json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}",
 		"OsProfile", p->profile ? p->profile->name : "linux",
 		"State", dhp_partition_state_name(p->state),
 		"PartitionId", (json_int_t)p->id,
 		"BootMemory", t.boot ? rf_link(RF_BLOCKS "/%s", t.boot->id) : json_null(),
 		"StagedResourceBlocks", staged,
 		"Task", p->busy_op ? rf_link(RF_TASKS "/%llu", (unsigned long long)p->busy_op)
-				   : json_null()));
+				   : json_null())));
 	return sys;
 }
 

@@ -37,7 +37,7 @@ static json_t *part_oem(const struct dhp_unit *u)
 		json_object_set_new(dhp, "Boot", json_boolean(u->boot));
 		json_object_set_new(dhp, "Removable", json_boolean(!u->boot));
 	}
-	return json_pack("{s:o}", "Dhp", dhp);
+	return rf_oem(u->type == DHP_UNIT_PROCESSOR ? RF_T_OEM_PROC : RF_T_OEM_MEM, dhp);
 }
 
 json_t *rf_part_json(struct redfish *rf, const struct dhp_unit *u, const char *base)

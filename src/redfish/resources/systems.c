@@ -52,10 +52,10 @@ static json_t *capabilities(void)
 		"ResourceBlocks@Redfish.RequiredOnCreate", 1,
 		"ResourceBlocks@Redfish.UpdatableAfterCreate", 1));
 	json_object_set_new(caps, "Oem@Redfish.OptionalOnCreate", json_true());
-	json_object_set_new(caps, "Oem", json_pack("{s:{s:b, s:b, s:o}}", "Dhp",
+	json_object_set_new(caps, "Oem", rf_oem(RF_T_OEM_SYSTEM, json_pack("{s:b, s:b, s:o}",
 		"OsProfile@Redfish.OptionalOnCreate", 1,
 		"OsProfile@Redfish.SetOnlyOnCreate", 1,
-		"OsProfile@Redfish.AllowableValues", names));
+		"OsProfile@Redfish.AllowableValues", names)));
 	return caps;
 }
 
@@ -84,6 +84,7 @@ static const struct rf_prop create_links[] = {
 
 static const struct rf_prop create_dhp[] = {
 	{ "OsProfile", RF_STRING, 0, NULL },
+	{ "@odata.type", RF_STRING, 0, NULL },	/* as a GET shows it; not checked */
 	{ NULL, 0, 0, NULL },
 };
 

@@ -68,10 +68,11 @@ static void add_message(struct scan *s, const struct dhp_event *ev)
 	args = !strcmp(which, "TaskProgressChanged") ? json_pack("[s,s]", s->id, pct)
 						      : json_pack("[s]", s->id);
 	rf_time(ev->time_ms, time, sizeof(time));
-	msg = json_pack("{s:s+, s:s, s:o, s:s, s:{s:{s:I, s:s, s:s}}}",
+	msg = json_pack("{s:s+, s:s, s:o, s:s, s:o}",
 			"MessageId", RF_TASKEVENT, which, "Message", ev->text, "MessageArgs", args,
-			"MessageSeverity", severity, "Oem", "Dhp", "Seq", (json_int_t)ev->seq,
-			"Kind", dhp_event_kind_name(ev->kind), "Time", time);
+			"MessageSeverity", severity, "Oem", rf_oem(RF_T_OEM_MESSAGE, json_pack(
+			"{s:I, s:s, s:s}", "Seq", (json_int_t)ev->seq,
+			"Kind", dhp_event_kind_name(ev->kind), "Time", time)));
 	if (msg && ev->unit[0])
 		json_object_set_new(json_object_get(json_object_get(msg, "Oem"), "Dhp"), "Unit",
 				    json_string(ev->unit));
@@ -110,7 +111,7 @@ static json_t *task_oem(struct dhp_server *server, const struct dhp_op *op, unsi
 	if (op->error.code)
 		error = json_pack("{s:s, s:s, s:s}", "Code", dhp_error_name(op->error.code),
 				  "Message", op->error.message, "Resolution", op->error.resolution);
-	return json_pack("{s:{s:s, s:s, s:s?, s:o, s:s?, s:b, s:I, s:b, s:o, s:I}}", "Dhp",
+	return rf_oem(RF_T_OEM_TASK, json_pack("{s:s, s:s, s:s?, s:o, s:s?, s:b, s:I, s:b, s:o, s:I}",
 		"Kind", dhp_op_kind_name(op->kind),
 		"State", dhp_op_state_name(op->state),
 		"Partition", op->partition_name[0] ? op->partition_name : NULL,
@@ -121,7 +122,7 @@ static json_t *task_oem(struct dhp_server *server, const struct dhp_op *op, unsi
 		"Phase", (json_int_t)op->phase,
 		"RollingBack", op->rolling_back,
 		"Error", error,
-		"MessagesOmitted", (json_int_t)omitted);
+		"MessagesOmitted", (json_int_t)omitted));
 }
 
 static const char *task_state(enum dhp_op_state state)
