@@ -6,6 +6,7 @@ scripts/run-tests adds up."""
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -17,7 +18,10 @@ import traceback
 import http.client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REDFISH = os.path.join(os.path.dirname(ROOT), "shared", "redfish")
+# The schemas tests validate against (docs/schemas.md): DMTF's, vendored with
+# their license, and dhp's OEM schemas, which dhpd serves.
+DMTF_SCHEMAS = os.path.join(ROOT, "schemas", "dmtf", "json-schema")
+OEM_SCHEMAS = os.path.join(ROOT, "schemas", "oem")
 
 
 class Results:
@@ -179,35 +183,94 @@ class Dhpd:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
-def schema_validator():
-    """A function validating a Redfish payload against the DMTF schema of its
-    @odata.type, from ../shared/redfish (never the network); None if the
-    folder or python3-jsonschema is missing."""
-    try:
-        import jsonschema
-    except ImportError:
-        return None
-    folder = os.path.join(REDFISH, "json-schema")
-    if not os.path.isdir(folder):
-        return None
+def _schema_loader():
+    """Reads a schema by the file name at the end of a URI: DMTF's from
+    schemas/dmtf/json-schema, dhp's OEM ones from schemas/oem. The DMTF
+    folder holds one version of each schema (docs/schemas.md): a $ref to
+    another (Message.json's anyOf lists every version) is checked against
+    the one there, the newest. DHP_SCHEMA_TRACE=FILE appends the name of
+    every DMTF file read, to find what the folder must hold."""
+    version = re.compile(r"^([A-Za-z0-9]+)\.v(\d+)_(\d+)_(\d+)\.json$")
+    newest = {}
+    for name in os.listdir(DMTF_SCHEMAS):
+        m = version.match(name)
+        if m and (m.group(1) not in newest or
+                  tuple(map(int, m.groups()[1:])) > newest[m.group(1)][0]):
+            newest[m.group(1)] = (tuple(map(int, m.groups()[1:])), name)
     cache = {}
+    trace = os.environ.get("DHP_SCHEMA_TRACE")
 
     def load(uri):
         name = uri.rsplit("/", 1)[-1].split("#")[0]
         if name not in cache:
-            with open(os.path.join(folder, name)) as f:
+            path = os.path.join(OEM_SCHEMAS if name.startswith("Dhp") else DMTF_SCHEMAS, name)
+            m = version.match(name)
+            if not os.path.exists(path) and m and m.group(1) in newest:
+                path = os.path.join(DMTF_SCHEMAS, newest[m.group(1)][1])
+            check(os.path.exists(path), "%s is not in schemas/dmtf/json-schema: copy it from "
+                  "DMTF's publication (docs/schemas.md)" % name)
+            if trace and path.startswith(DMTF_SCHEMAS):
+                with open(trace, "a") as f:
+                    f.write(os.path.basename(path) + "\n")
+            with open(path) as f:
                 cache[name] = json.load(f)
         return cache[name]
+
+    return load
+
+
+def _oem_objects(doc, path=""):
+    """(path, object) of every Oem.<vendor> object in doc, at any depth
+    (not Actions.Oem, which holds actions)."""
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            if key == "Oem" and isinstance(value, dict) and not path.endswith("/Actions"):
+                for vendor, obj in value.items():
+                    yield "%s/Oem/%s" % (path, vendor), obj
+            yield from _oem_objects(value, "%s/%s" % (path, key))
+    elif isinstance(doc, list):
+        for i, value in enumerate(doc):
+            yield from _oem_objects(value, "%s/%d" % (path, i))
+
+
+def schema_validator():
+    """A function validating a Redfish payload against the DMTF schema of its
+    @odata.type (schemas/dmtf, in the repository: never the network), and
+    each Oem object in it against dhp's OEM schema its @odata.type names
+    (schemas/oem): an Oem object without @odata.type fails. None without
+    python3-jsonschema."""
+    try:
+        import jsonschema
+    except ImportError:
+        return None
+    load = _schema_loader()
+    validators = {}
+
+    def validator(t):
+        if t not in validators:
+            ns, kind = t[1:].rsplit(".", 1)
+            schema = load(ns + ".json")
+            base = schema.get("$id", "http://redfish.dmtf.org/schemas/v1/%s.json" % ns)
+            resolver = jsonschema.RefResolver(base, schema,
+                                              handlers={"http": load, "https": load})
+            validators[t] = jsonschema.Draft7Validator({"$ref": "#/definitions/%s" % kind},
+                                                       resolver=resolver)
+        return validators[t]
 
     def validate(doc):
         t = doc.get("@odata.type", "")
         check(t.startswith("#"), "no @odata.type")
-        ns, kind = t[1:].rsplit(".", 1)
-        schema = load(ns + ".json")
-        resolver = jsonschema.RefResolver(
-            "http://redfish.dmtf.org/schemas/v1/%s.json" % ns, schema,
-            handlers={"http": load, "https": load})
-        sub = {"$ref": "#/definitions/%s" % kind}
-        jsonschema.Draft7Validator(sub, resolver=resolver).validate(doc)
+        validator(t).validate(doc)
+        for path, obj in _oem_objects(doc):
+            check(isinstance(obj, dict) and str(obj.get("@odata.type", "")).startswith("#"),
+                  "%s has no @odata.type" % path)
+            validator(obj["@odata.type"]).validate(obj)
+        # An OEM action "#DhpX.Name" against the definition Name of the
+        # OEM schema DhpX, in the version the resource's Oem.Dhp names.
+        oem_type = doc.get("Oem", {}).get("Dhp", {}).get("@odata.type", "")
+        for name, action in doc.get("Actions", {}).get("Oem", {}).items():
+            ns, _, verb = name[1:].partition(".")
+            check(oem_type.startswith("#%s." % ns), "%s on a resource of %r" % (name, oem_type))
+            validator("%s.%s" % (oem_type.rsplit(".", 1)[0], verb)).validate(action)
 
     return validate

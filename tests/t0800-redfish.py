@@ -1,16 +1,15 @@
 # SPDX-License-Identifier: MIT
 """The Redfish API of docs/redfish.md, black box: a real dhpd on the
 simulated demo server, driven over HTTP(S). Every JSON body received is
-validated against the DMTF schema of its @odata.type (from
-../shared/redfish, never the network); after every change the invariants
-are checked through the API alone (a unit is in one system at most, and
-both directions of every link agree).
+validated against the DMTF schema of its @odata.type, and its Oem objects
+against dhp's OEM schemas (schemas/ in the repository, never the network);
+after every change the invariants are checked through the API alone (a
+unit is in one system at most, and both directions of every link agree).
 
 Usage: python3 tests/t0800-redfish.py BUILD_DIR"""
 
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -18,7 +17,7 @@ import warnings
 import xml.etree.ElementTree as ElementTree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dhptest import REDFISH, Dhpd, Results, Skip, check  # noqa: E402
+from dhptest import Dhpd, Results, Skip, check, schema_validator  # noqa: E402
 
 V1 = "/redfish/v1"
 SYSTEMS = V1 + "/Systems"
@@ -32,56 +31,6 @@ FAST = ["--hash-iterations", "1000", "--sim-latency-ms", "5"]
 
 results = Results()
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
-
-
-def schema_validator():
-    """Validates a payload against the DMTF schema of its @odata.type, from
-    ../shared/redfish only (never the network); None without the folder or
-    python3-jsonschema. The folder holds the newest version of each schema:
-    a $ref to an older one (Message.json's anyOf lists every version) is
-    checked against the newest, a superset."""
-    try:
-        import jsonschema
-    except ImportError:
-        return None
-    folder = os.path.join(REDFISH, "json-schema")
-    if not os.path.isdir(folder):
-        return None
-    version = re.compile(r"^([A-Za-z0-9]+)\.v(\d+)_(\d+)_(\d+)\.json$")
-    newest = {}
-    for name in os.listdir(folder):
-        m = version.match(name)
-        if m and (m.group(1) not in newest or
-                  tuple(map(int, m.groups()[1:])) > newest[m.group(1)][0]):
-            newest[m.group(1)] = (tuple(map(int, m.groups()[1:])), name)
-    cache = {}
-
-    def load(uri):
-        name = uri.rsplit("/", 1)[-1].split("#")[0]
-        if name not in cache:
-            path = os.path.join(folder, name)
-            m = version.match(name)
-            if not os.path.exists(path) and m and m.group(1) in newest:
-                path = os.path.join(folder, newest[m.group(1)][1])
-            with open(path) as f:
-                cache[name] = json.load(f)
-        return cache[name]
-
-    validators = {}
-
-    def validate(doc):
-        t = doc.get("@odata.type", "")
-        check(t.startswith("#"), "no @odata.type")
-        if t not in validators:
-            ns, kind = t[1:].rsplit(".", 1)
-            resolver = jsonschema.RefResolver(
-                "http://redfish.dmtf.org/schemas/v1/%s.json" % ns, load(ns + ".json"),
-                handlers={"http": load, "https": load})
-            validators[t] = jsonschema.Draft7Validator({"$ref": "#/definitions/%s" % kind},
-                                                       resolver=resolver)
-        validators[t].validate(doc)
-
-    return validate
 
 
 def blk(unit):
@@ -623,8 +572,7 @@ def main():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     validate = schema_validator()
     if validate is None:
-        results.skip("schemas", "../shared/redfish or python3-jsonschema is missing: bodies "
-                      "are not validated")
+        results.skip("schemas", "python3-jsonschema is missing: bodies are not validated")
     try:
         dhpd = Dhpd(build, args=FAST).start()
     except Skip as s:
