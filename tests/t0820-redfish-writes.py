@@ -361,6 +361,15 @@ CASES = [
 ]
 
 
+def clean_exit(dhpd):
+    """SIGTERM exits 0, and a sanitizer build (build-san) found nothing."""
+    check(dhpd.stop() == 0, "exit status %s" % dhpd.proc.returncode)
+    dhpd.log.flush()
+    with open(dhpd.log.name) as f:
+        log = f.read()
+    check("Sanitizer" not in log and "runtime error" not in log, "sanitizer report in the log")
+
+
 def main():
     try:
         dhpd = Dhpd(build, args=FAST).start()
@@ -372,6 +381,7 @@ def main():
         c = Client(dhpd)
         for name, fn in CASES:
             results.case(name, fn, c)
+        results.case("dhpd exits cleanly", clean_exit, dhpd)
     finally:
         dhpd.cleanup()
 
