@@ -5,7 +5,9 @@
  * naming the property by its path ("Links/ResourceBlocks/0/@odata.id"),
  * so a client learns exactly what to fix. Properties of the resource that
  * cannot be written are listed too (RF_READONLY): writing one is a
- * different mistake from writing one that does not exist.
+ * different mistake from writing one that does not exist. And what comes
+ * before a body is looked at: a request's If-Match (412), and a PATCH
+ * that asks for nothing (NoOperation).
  */
 #include "redfish/resources/resources.h"
 
