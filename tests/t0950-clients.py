@@ -133,8 +133,10 @@ def cycle_redfishtool(dhpd):
         {"Links": {"ResourceBlocks": [{}, {}, block(extra)]}}))
     doc = wait_system(dhpd, name, "hot add", lambda d: extra in units_of(d))
     check(doc["ProcessorSummary"]["Count"] == 2, "two processors after the hot add")
+    # As a client would: null where the unit is in the list it reads.
+    links = redfishtool(dhpd, "Session", "Systems", "-I", name)["Links"]["ResourceBlocks"]
     redfishtool(dhpd, "Session", "Systems", "-I", name, "patch", json.dumps(
-        {"Links": {"ResourceBlocks": [{}, {}, None]}}))
+        {"Links": {"ResourceBlocks": [None if link == block(extra) else {} for link in links]}}))
     wait_system(dhpd, name, "hot remove", lambda d: units_of(d) == sorted([cpu, mem]))
     redfishtool(dhpd, "Session", "raw", "POST",
                 "/redfish/v1/Systems/%s/Actions/Oem/DhpComputerSystem.Replace" % name,
@@ -169,7 +171,9 @@ def cycle_sushy(dhpd):
                   headers={"If-Match": etag})
     doc = wait_system(dhpd, name, "hot add", lambda d: extra in units_of(d))
     check(doc["MemorySummary"]["TotalSystemMemoryGiB"] == 4, "4 GiB after the hot add")
-    s._conn.patch(system.path, data={"Links": {"ResourceBlocks": [{}, {}, None]}})
+    links = s._conn.get(system.path).json()["Links"]["ResourceBlocks"]
+    s._conn.patch(system.path, data={"Links": {"ResourceBlocks": [
+        None if link == block(extra) else {} for link in links]}})
     wait_system(dhpd, name, "hot remove", lambda d: units_of(d) == sorted([cpu, mem]))
     s._conn.post(system.path + "/Actions/Oem/DhpComputerSystem.Replace",
                  data={"ResourceBlock": block(mem)})
