@@ -45,8 +45,8 @@ void dhp_server_free(struct dhp_server *server);
 
 /*
  * Add a unit described by tmpl (its id, type, socket, index, model, size,
- * devices, host_cpu); state starts free, powered off, healthy. model and
- * devices are copied. -EEXIST for a duplicate id, -ENOMEM.
+ * devices, host_cpu, serial, part number); state starts free, powered
+ * off, healthy. The strings are copied. -EEXIST for a duplicate id, -ENOMEM.
  */
 int dhp_server_add_unit(struct dhp_server *server, const struct dhp_unit *tmpl,
 			struct dhp_error *err);
