@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Third-party Redfish clients work with dhpd unchanged: Debian's
 redfishtool (Basic and Session auth) and python3-sushy read the service
-root, systems, the composition service and resource blocks."""
+root, systems, the composition service and resource blocks; sushy-cli
+(python3-sushy-cli) lists the systems with their UUIDs."""
 
 import json
 import os
@@ -76,11 +77,40 @@ def test_sushy(dhpd):
     check(len(zones.members_identities) == 1, "one zone")
 
 
+def test_sushycli(dhpd):
+    if not shutil.which("sushycli"):
+        raise Skip("sushycli is not installed (apt-get install python3-sushy-cli)")
+    status, _, doc = dhpd.request("POST", "/redfish/v1/Systems", {
+        "Name": "db",
+        "Links": {"ResourceBlocks": [
+            {"@odata.id": "/redfish/v1/CompositionService/ResourceBlocks/s1-cpu0"},
+            {"@odata.id": "/redfish/v1/CompositionService/ResourceBlocks/s1-mem0"}]},
+        "Oem": {"Dhp": {"OsProfile": "linux"}}})
+    check(status == 201, "create db: %d %s" % (status, doc))
+    # As in test_sushy: requests would let these override the CA given.
+    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+    cmd = ["sushycli", "system", "list", "--username", "admin", "--password", dhpd.password,
+           "--service-endpoint", "https://127.0.0.1:%d" % dhpd.port,
+           "--tls-certificates", os.path.join(dhpd.state_dir, "tls", "cert.pem"), "-f", "json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    check(out.returncode == 0, "sushycli system list: %s %s" % (out.stdout, out.stderr))
+    listed = {row["System ID"]: row for row in json.loads(out.stdout)}
+    check(sorted(listed) == ["/redfish/v1/Systems/db", "/redfish/v1/Systems/web"],
+          "systems listed: %s" % sorted(listed))
+    # sushy-cli's "Identity" column is the system's UUID (None without one).
+    for path, row in listed.items():
+        _, _, sys_doc = dhpd.request("GET", path)
+        check(row["Identity"] == sys_doc["UUID"], "%s: Identity %r, UUID %r" % (
+            path, row["Identity"], sys_doc["UUID"]))
+    check(listed["/redfish/v1/Systems/db"]["Identity"] != listed["/redfish/v1/Systems/web"]["Identity"],
+          "two systems, one UUID")
+
+
 def main():
     try:
         dhpd = Dhpd(build).start()
     except Skip as s:
-        for name in ("redfishtool basic", "redfishtool session", "sushy"):
+        for name in ("redfishtool basic", "redfishtool session", "sushy", "sushy-cli"):
             results.skip(name, str(s))
         results.done()
     try:
@@ -91,12 +121,13 @@ def main():
                 {"@odata.id": "/redfish/v1/CompositionService/ResourceBlocks/s0-mem0"}]},
             "Oem": {"Dhp": {"OsProfile": "linux"}}})
         if status != 201:
-            for name in ("redfishtool basic", "redfishtool session", "sushy"):
+            for name in ("redfishtool basic", "redfishtool session", "sushy", "sushy-cli"):
                 results.skip(name, "creating a partition answered %d" % status)
             return
         results.case("redfishtool basic", test_redfishtool, dhpd, "Basic")
         results.case("redfishtool session", test_redfishtool, dhpd, "Session")
         results.case("sushy", test_sushy, dhpd)
+        results.case("sushy-cli", test_sushycli, dhpd)  # last: it adds a system
     finally:
         dhpd.cleanup()
 
