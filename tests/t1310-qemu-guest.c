@@ -299,8 +299,9 @@ static bool boot(void)
 	CHECK(dhp_qemu_partition_pid(tb.backend, id) > 0);
 	console_has(id, "\ndhp-guest: init ");
 	/* The guest's init says its SMBIOS system UUID
-	 * (/sys/class/dmi/id/product_uuid), lowercase: the partition's. */
-	snprintf(line, sizeof(line), "\ndhp-guest: system uuid %s\n", p->uuid);
+	 * (/sys/class/dmi/id/product_uuid), lowercase: the partition's (the
+	 * console ends lines in CR LF: no newline after it). */
+	snprintf(line, sizeof(line), "\ndhp-guest: system uuid %s", p->uuid);
 	console_has(id, line);
 	if (guest(&rep)) {
 		CHECK_STR(rep.st.cpus_online, "0");
