@@ -3,7 +3,8 @@
 redfishtool (Basic and Session auth) and python3-sushy read the service
 root, systems, the composition service and resource blocks, and each
 drives a partition through its whole life (compose, power on, hot add and
-hot remove by PATCH, replace, power off, decompose)."""
+hot remove by PATCH, replace, power off, decompose); sushy-cli
+(python3-sushy-cli) lists the systems with their UUIDs."""
 
 import json
 import os
@@ -83,6 +84,35 @@ def test_sushy(dhpd):
     zones = resourcezone.ResourceZoneCollection(
         s._conn, comp.json["ResourceZones"]["@odata.id"], redfish_version=s.redfish_version)
     check(len(zones.members_identities) == 1, "one zone")
+
+
+def test_sushycli(dhpd):
+    if not shutil.which("sushycli"):
+        raise Skip("sushycli is not installed (apt-get install python3-sushy-cli)")
+    status, _, doc = dhpd.request("POST", "/redfish/v1/Systems", {
+        "Name": "db",
+        "Links": {"ResourceBlocks": [
+            {"@odata.id": "/redfish/v1/CompositionService/ResourceBlocks/s1-cpu0"},
+            {"@odata.id": "/redfish/v1/CompositionService/ResourceBlocks/s1-mem0"}]},
+        "Oem": {"Dhp": {"OsProfile": "linux"}}})
+    check(status == 201, "create db: %d %s" % (status, doc))
+    # As in test_sushy: requests would let these override the CA given.
+    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+    cmd = ["sushycli", "system", "list", "--username", "admin", "--password", dhpd.password,
+           "--service-endpoint", "https://127.0.0.1:%d" % dhpd.port,
+           "--tls-certificates", os.path.join(dhpd.state_dir, "tls", "cert.pem"), "-f", "json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    check(out.returncode == 0, "sushycli system list: %s %s" % (out.stdout, out.stderr))
+    listed = {row["System ID"]: row for row in json.loads(out.stdout)}
+    check(sorted(listed) == ["/redfish/v1/Systems/db", "/redfish/v1/Systems/web"],
+          "systems listed: %s" % sorted(listed))
+    # sushy-cli's "Identity" column is the system's UUID (None without one).
+    for path, row in listed.items():
+        _, _, sys_doc = dhpd.request("GET", path)
+        check(row["Identity"] == sys_doc["UUID"], "%s: Identity %r, UUID %r" % (
+            path, row["Identity"], sys_doc["UUID"]))
+    check(listed["/redfish/v1/Systems/db"]["Identity"] != listed["/redfish/v1/Systems/web"]["Identity"],
+          "two systems, one UUID")
 
 
 BLOCKS = "/redfish/v1/CompositionService/ResourceBlocks/"
@@ -188,7 +218,7 @@ def cycle_sushy(dhpd):
 
 
 CASES = ("redfishtool basic", "redfishtool session", "sushy", "redfishtool cycle",
-         "sushy cycle")
+         "sushy cycle", "sushy-cli")
 
 
 def main():
@@ -214,6 +244,7 @@ def main():
         results.case("sushy", test_sushy, dhpd)
         results.case("redfishtool cycle", cycle_redfishtool, dhpd)
         results.case("sushy cycle", cycle_sushy, dhpd)
+        results.case("sushy-cli", test_sushycli, dhpd)  # last: it adds a system
     finally:
         dhpd.cleanup()
 
