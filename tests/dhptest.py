@@ -18,6 +18,8 @@ import traceback
 import http.client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# DMTF's validators and reference data, beside the project (t0890).
+REDFISH = os.path.join(os.path.dirname(ROOT), "shared", "redfish")
 # The schemas tests validate against (docs/schemas.md): DMTF's, vendored with
 # their license, and dhp's OEM schemas, which dhpd serves.
 DMTF_SCHEMAS = os.path.join(ROOT, "schemas", "dmtf", "json-schema")

@@ -214,6 +214,56 @@ static void test_mapping(void)
 	dhp_server_free(s);
 }
 
+/* Serials ({id} replaced by each unit's id) and part numbers: each unit
+ * of a line gets the line's; units without them have none. */
+static void test_serials(void)
+{
+	static const char text[] =
+		"server r\nmode dynamic\nsocket 0-1\n"
+		"  processor count=2 model=P serial=SN-{id}/A part-number=PN.1:x_y\n"
+		"  memory model=M size=1GiB\n"
+		"socket 2\n  processor model=P serial=ONLY.ONE\n  memory model=M size=1GiB part-number=M1\n";
+	struct dhp_error err = { 0 };
+	struct dhp_server *s = NULL;
+	struct dhp_unit *u;
+
+	CHECK_INT(dhp_topology_parse(text, "r", &s, &err), 0);
+	CHECK_MSG(!err.code, "%s", err.message);
+	if (!s)
+		return;
+	u = dhp_server_unit(s, "s1-cpu1");
+	CHECK(u && u->serial && !strcmp(u->serial, "SN-s1-cpu1/A"));
+	CHECK(u && u->part_number && !strcmp(u->part_number, "PN.1:x_y"));
+	u = dhp_server_unit(s, "s0-cpu0");
+	CHECK(u && u->serial && !strcmp(u->serial, "SN-s0-cpu0/A"));
+	u = dhp_server_unit(s, "s0-mem0");
+	CHECK(u && !u->serial && !u->part_number);
+	u = dhp_server_unit(s, "s2-cpu0");
+	CHECK(u && u->serial && !strcmp(u->serial, "ONLY.ONE") && !u->part_number);
+	u = dhp_server_unit(s, "s2-mem0");
+	CHECK(u && !u->serial && u->part_number && !strcmp(u->part_number, "M1"));
+	dhp_server_free(s);
+}
+
+/* The demo names serials and part numbers; they are not in the digest,
+ * so a state directory made before them is still the demo's. */
+static void test_serials_not_in_digest(void)
+{
+	static const char with[] = "server d\nmode dynamic\nsocket 0\n"
+		"  processor model=P serial=S1 part-number=P1\n  memory model=M size=1GiB\n";
+	static const char without[] = "server d\nmode dynamic\nsocket 0\n"
+		"  processor model=P\n  memory model=M size=1GiB\n";
+	struct dhp_error err = { 0 };
+	struct dhp_server *a = NULL, *b = NULL;
+
+	CHECK_INT(dhp_topology_parse(with, "with", &a, &err), 0);
+	CHECK_INT(dhp_topology_parse(without, "without", &b, &err), 0);
+	if (a && b)
+		CHECK(dhp_server_digest(a) == dhp_server_digest(b));
+	dhp_server_free(a);
+	dhp_server_free(b);
+}
+
 /* Ranges are made socket by socket, each with its own numbering. */
 static void test_range_order(void)
 {
@@ -249,7 +299,7 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ HEAD "socket 0\n" CPU "  memory model=M sise=2GiB\n", 5, "unknown key \"sise\" (expected count, model, size)" },
+	{ HEAD "socket 0\n" CPU "  memory model=M sise=2GiB\n", 5, "unknown key \"sise\" (expected count, model, size, serial, part-number)" },
 	{ HEAD "socket 0\n  processor model=P size=1GiB\n" MEM, 4, "does not apply" },
 	{ HEAD "socket 0\n  processor count=1 model=P count=2\n" MEM, 4, "duplicate key \"count\"" },
 	{ HEAD "socket 0\n  processor count=0 model=P\n" MEM, 4, "count \"0\"" },
@@ -279,6 +329,18 @@ static const struct bad_case bad_cases[] = {
 	{ HEAD "socket 0\n  processor count=2 model=P host-cpus=3-2\n" MEM, 4, "host-cpus \"3-2\"" },
 	{ HEAD "socket 0\n  processor count=1 model=P host-cpus=8192\n" MEM, 4, "host-cpus \"8192\"" },
 	{ HEAD "socket 0-1\n  processor count=2 model=P host-cpus=0-1\n" MEM, 4, "mapped twice" },
+	{ HEAD "socket 0\n  processor model=P serial=\"\"\n" MEM, 4, "serial must be 1 to 31" },
+	{ HEAD "socket 0\n  processor model=P serial=0123456789012345678901234567890X\n" MEM, 4, "serial must be 1 to 31 characters, not 32" },
+	{ HEAD "socket 0\n  processor model=P serial=\"SN 1\"\n" MEM, 4, "serial \"SN 1\": character 3" },
+	{ HEAD "socket 0\n  processor model=P serial=SN{ID}\n" MEM, 4, "character 3" },
+	{ HEAD "socket 0\n  processor model=P serial={id}{id}\n" MEM, 4, "{id} more than once" },
+	{ HEAD "socket 0\n  processor count=2 model=P serial=SN1\n" MEM, 4, "same for the 2 units of this line (put {id}" },
+	{ HEAD "socket 0-2\n  processor model=P serial=SN1\n" MEM, 4, "same for the 3 units" },
+	{ HEAD "socket 0\n  processor model=P serial=SN1\n  processor model=P serial=SN1\n" MEM, 5, "serial \"SN1\" of s0-cpu1 is s0-cpu0's already" },
+	{ HEAD "socket 0\n  processor model=P serial=X-s0-mem0\n  memory model=M size=1GiB serial=X-{id}\n", 5, "of s0-mem0 is s0-cpu0's" },
+	{ HEAD "socket 0\n  processor model=P part-number=\"\"\n" MEM, 4, "part-number must be 1 to 31" },
+	{ HEAD "socket 0\n  processor model=P part-number=a{id}\n" MEM, 4, "part-number \"a{id}\": character 2" },
+	{ HEAD "socket 0\n  processor model=P part-number=a part-number=b\n" MEM, 4, "duplicate key \"part-number\"" },
 	{ "server demo extra\nmode dynamic\n", 1, "trailing garbage \"extra\"" },
 	{ "server -x\nmode dynamic\n", 1, "bad server name" },
 	{ "server\n", 1, "needs a name" },
@@ -413,6 +475,8 @@ int main(void)
 	RUN(test_static_demo);
 	RUN(test_mapping);
 	RUN(test_range_order);
+	RUN(test_serials);
+	RUN(test_serials_not_in_digest);
 	test_malformed();
 	RUN(test_long_line);
 	RUN(test_load_errors);

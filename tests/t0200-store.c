@@ -126,6 +126,8 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+#define WEB_UUID "6f1c2a4e-93d5-4b7a-8c1e-2f0a9b3d4e5f"
+
 static void test_round_trip(void)
 {
 	struct dhp_store_counters counters = { 0 };
@@ -143,6 +145,12 @@ static void test_round_trip(void)
 
 	p = dhp_server_add_partition(server, 1, "web", dhp_profile_find("windows-server-2008-x64"));
 	p->state = DHP_PARTITION_RUNNING;
+	/* No UUID: refused, and the transaction with it. */
+	CHECK_INT(dhp_store_put_partition(store, p, &err), -EINVAL);
+	CHECK(strstr(err.message, "UUID") != NULL);
+	dhp_store_rollback(store);
+	dhp_error_clear(&err);
+	snprintf(p->uuid, sizeof(p->uuid), "%s", WEB_UUID);
 	CHECK_INT(dhp_store_put_partition(store, p, &err), 0);
 	u = dhp_server_unit(server, "s1-mem1");
 	u->powered = true;
@@ -186,8 +194,14 @@ static void test_round_trip(void)
 	CHECK(p != NULL);
 	if (p) {
 		CHECK_STR(p->name, "web");
+		CHECK_STR(p->uuid, WEB_UUID);
 		CHECK_STR(p->profile->name, "windows-server-2008-x64");
 		CHECK_INT(p->state, DHP_PARTITION_RUNNING);
+		/* A later put (a state change) keeps the UUID the row has. */
+		snprintf(p->uuid, sizeof(p->uuid), "%s", "00000000-0000-4000-8000-000000000000");
+		p->state = DHP_PARTITION_STOPPED;
+		CHECK_INT(dhp_store_put_partition(store, p, &err), 0);
+		CHECK_INT(dhp_store_commit(store, false, &err), 0);
 	}
 	u = dhp_server_unit(server, "s1-mem1");
 	CHECK(u->powered && u->boot && u->partition == 1 && u->health == DHP_HEALTH_DEGRADED);
@@ -399,7 +413,7 @@ static void test_event_seq(void)
 }
 
 /* A store of schema version 1 is migrated: its data stays, the index of
- * version 2 appears. */
+ * version 2 appears (and version 3's column). */
 static void test_migration_1_to_2(void)
 {
 	const char *path = "v1.db";
@@ -413,11 +427,12 @@ static void test_migration_1_to_2(void)
 	CHECK_INT(dhp_store_append_event(store, &ev, &err), 0);
 	CHECK_INT(dhp_store_commit(store, true, &err), 0);
 	close_all(store, server);
-	raw_exec(path, "DROP INDEX events_op; PRAGMA user_version = 1");
+	raw_exec(path, "DROP INDEX events_op; ALTER TABLE partitions DROP COLUMN uuid;"
+		 "PRAGMA user_version = 1");
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_op'"), 0);
 
 	store = open_loaded(path, &server, NULL);
-	CHECK_INT(raw_int(path, "PRAGMA user_version"), 2);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 3);
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_op'"), 1);
 	CHECK_INT(dhp_store_op_events(store, 7, 0, 10, &got, &n, &err), 0);
 	CHECK_INT(n, 1);
@@ -425,6 +440,83 @@ static void test_migration_1_to_2(void)
 		CHECK_STR(got[0].text, "kept");
 	free(got);
 	close_all(store, server);
+}
+
+static void put_named(struct dhp_store *store, struct dhp_server *server, uint32_t id,
+		      const char *name)
+{
+	struct dhp_error err = { 0 };
+	struct dhp_partition *p = dhp_server_add_partition(server, id, name,
+							   dhp_profile_find("linux"));
+
+	CHECK_INT(dhp_uuid_random(p->uuid), 0);
+	CHECK_INT(dhp_store_put_partition(store, p, &err), 0);
+}
+
+static bool uuid_v4(const char *u)
+{
+	return dhp_uuid_valid(u) && u[14] == '4' && strchr("89ab", u[19]);
+}
+
+/* A store of version 2 has partitions without UUIDs: the migration gives
+ * each its own, random, version 4, and they stay at the next opens. */
+static void test_migration_2_to_3(void)
+{
+	const char *path = "v2.db";
+	char kept[2][DHP_UUID_LEN] = { "", "" };
+	struct dhp_error err = { 0 };
+	struct dhp_server *server;
+	struct dhp_store *store;
+
+	store = open_loaded(path, &server, NULL);
+	put_named(store, server, 1, "web");
+	put_named(store, server, 2, "db");
+	CHECK_INT(dhp_store_commit(store, true, &err), 0);
+	close_all(store, server);
+	raw_exec(path, "ALTER TABLE partitions DROP COLUMN uuid; PRAGMA user_version = 2");
+
+	store = open_loaded(path, &server, NULL);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 3);
+	CHECK_INT(server->n_partitions, 2);
+	for (size_t i = 0; i < server->n_partitions && i < 2; i++) {
+		CHECK_MSG(uuid_v4(server->partitions[i]->uuid), "\"%s\"",
+			  server->partitions[i]->uuid);
+		memcpy(kept[i], server->partitions[i]->uuid, DHP_UUID_LEN);
+	}
+	CHECK(strcmp(kept[0], kept[1]) != 0);
+	close_all(store, server);
+
+	store = open_loaded(path, &server, NULL);
+	CHECK_INT(server->n_partitions, 2);
+	for (size_t i = 0; i < server->n_partitions && i < 2; i++)
+		CHECK_STR(server->partitions[i]->uuid, kept[i]);
+	close_all(store, server);
+
+	/* A UUID that is not one (written by hand) is refused, named. */
+	raw_exec(path, "UPDATE partitions SET uuid = 'not-a-uuid' WHERE id = 2");
+	struct dhp_store_counters counters;
+
+	server = small_server();
+	CHECK_INT(dhp_store_open(path, &store, &err), 0);
+	CHECK_INT(dhp_store_load(store, server, &counters, &err), -EINVAL);
+	CHECK_MSG(strstr(err.message, "\"db\"") && strstr(err.message, "not-a-uuid"), "%s",
+		  err.message);
+	close_all(store, server);
+}
+
+/* Random UUIDs are version 4, of the RFC variant, and differ. */
+static void test_uuid_random(void)
+{
+	char a[DHP_UUID_LEN], b[DHP_UUID_LEN];
+
+	CHECK_INT(dhp_uuid_random(a), 0);
+	CHECK_INT(dhp_uuid_random(b), 0);
+	CHECK_MSG(uuid_v4(a) && uuid_v4(b), "%s %s", a, b);
+	CHECK(strcmp(a, b) != 0);
+	CHECK(!dhp_uuid_valid("6F1C2A4E-93D5-4B7A-8C1E-2F0A9B3D4E5F"));
+	CHECK(!dhp_uuid_valid("6f1c2a4e-93d5-4b7a-8c1e-2f0a9b3d4e5"));
+	CHECK(!dhp_uuid_valid("6f1c2a4e_93d5-4b7a-8c1e-2f0a9b3d4e5f"));
+	CHECK(!dhp_uuid_valid(""));
 }
 
 /* The events of one operation, in order, paged. */
@@ -493,7 +585,7 @@ static void test_newer_version(void)
 
 	store = open_loaded("newer.db", &server, NULL);
 	close_all(store, server);
-	CHECK_INT(raw_int(path, "PRAGMA user_version"), 2);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 3);
 	raw_exec(path, "PRAGMA user_version = 99");
 	store = NULL;
 	CHECK_INT(dhp_store_open(path, &store, &err), -EPROTONOSUPPORT);
@@ -790,7 +882,8 @@ static void test_unknown_names(void)
 	CHECK(strstr(err.message, "s9-cpu9"));
 	close_all(store, server);
 
-	raw_exec(path, "INSERT INTO partitions VALUES (1, 'db', 'os2-warp', 'stopped')");
+	raw_exec(path, "INSERT INTO partitions VALUES (1, 'db', 'os2-warp', 'stopped',"
+		 " '6f1c2a4e-93d5-4b7a-8c1e-2f0a9b3d4e5f')");
 	server = small_server();
 	dhp_error_clear(&err);
 	CHECK_INT(dhp_store_open(path, &store, &err), 0);
@@ -830,6 +923,7 @@ static void test_load_speed(void)
 
 		snprintf(name, sizeof(name), "p%u", id);
 		p = dhp_server_add_partition(server, id, name, dhp_profile_find("linux"));
+		CHECK_INT(dhp_uuid_random(p->uuid), 0);
 		CHECK_INT(dhp_store_put_partition(store, p, &err), 0);
 	}
 	for (size_t i = 0; i < server->n_units; i++) {
@@ -862,6 +956,8 @@ static void run_cases(void)
 	RUN(test_durable_commit_syncs);
 	RUN(test_event_seq);
 	RUN(test_migration_1_to_2);
+	RUN(test_migration_2_to_3);
+	RUN(test_uuid_random);
 	RUN(test_op_events);
 	RUN(test_digest_mismatch);
 	RUN(test_newer_version);

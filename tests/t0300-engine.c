@@ -322,6 +322,43 @@ static void test_reopen(void)
 	tb_destroy(&tb);
 }
 
+static const char *uuid_of(const char *name)
+{
+	struct dhp_partition *p = dhp_server_partition_by_name(tb.server, name);
+
+	return p ? p->uuid : "";
+}
+
+/* A partition's UUID: made at its create (version 4), its own, the same
+ * after a restart of the engine; a partition of the same name made after
+ * a delete gets a new one. */
+static void test_uuid(void)
+{
+	struct dhp_error err = { 0 };
+	char dir[256], a[DHP_UUID_LEN], b[DHP_UUID_LEN];
+
+	open_demo(DEMO);
+	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-mem0", &err), 0);
+	CHECK_INT(tb_create(&tb, "b", "linux", "s1-cpu0 s1-mem0", &err), 0);
+	snprintf(a, sizeof(a), "%s", uuid_of("a"));
+	snprintf(b, sizeof(b), "%s", uuid_of("b"));
+	CHECK_MSG(dhp_uuid_valid(a) && a[14] == '4', "\"%s\"", a);
+	CHECK(dhp_uuid_valid(b) && strcmp(a, b) != 0);
+	ok(DHP_VERB_START, "a", NULL);
+	ok(DHP_VERB_ADD, "a", "s0-cpu1");
+	CHECK_STR(uuid_of("a"), a);
+	snprintf(dir, sizeof(dir), "%s", tb.dir);
+	tb_close(&tb);
+	CHECK_INT(tb_open_dir(&tb, DEMO, dir, &err), 0);
+	CHECK_STR(uuid_of("a"), a);
+	CHECK_STR(uuid_of("b"), b);
+	ok(DHP_VERB_DELETE, "b", NULL);
+	CHECK_INT(tb_create(&tb, "b", "linux", "s1-cpu0 s1-mem0", &err), 0);
+	CHECK(dhp_uuid_valid(uuid_of("b")) && strcmp(uuid_of("b"), b) != 0);
+	invariants();
+	tb_destroy(&tb);
+}
+
 /*
  * A failed partition (its OS crashed) changes only at its restart: a
  * remove is staged, and the start that follows stops what is left of the
@@ -388,6 +425,7 @@ int main(void)
 	RUN(test_offline_changes);
 	RUN(test_conflicts);
 	RUN(test_reopen);
+	RUN(test_uuid);
 	RUN(test_failed_partition);
 	RUN(test_os_not_ready);
 	return test_done();

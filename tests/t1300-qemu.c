@@ -54,6 +54,7 @@ static void cmdline(void)
 	struct qemu_launch l = {
 		.binary = "qemu-system-x86_64", .kernel = "/k", .initrd = "/i", .append = "x=1",
 		.dir = "/state,dir/qemu/1", .name = "web", .accel = DHP_QEMU_ACCEL_TCG,
+		.uuid = "6f1c2a4e-93d5-4b7a-8c1e-2f0a9b3d4e5f",
 		.sizing = &z, .units = units, .n_units = 5, .slots = slots, .ports = ports,
 	};
 	char *line;
@@ -75,6 +76,7 @@ static void cmdline(void)
 		printf("# %s\n", line);
 	CHECK_STR(a.argv[0], "qemu-system-x86_64");
 	CHECK_ARG(&a, "-M", "q35");
+	CHECK_ARG(&a, "-uuid", "6f1c2a4e-93d5-4b7a-8c1e-2f0a9b3d4e5f");
 	CHECK_ARG(&a, "-accel", "tcg");
 	CHECK_ARG(&a, "-cpu", "max");
 	CHECK_ARG(&a, "-smp", "1,sockets=1,cores=32,threads=1,maxcpus=32");
@@ -112,6 +114,14 @@ static void cmdline(void)
 	CHECK_ARG(&a, "-accel", "kvm");
 	CHECK_ARG(&a, "-cpu", "host");
 	CHECK_ARG(&a, "-device", "host-x86_64-cpu,id=s0-cpu1.1,socket-id=0,core-id=1,thread-id=0");
+	qemu_argv_release(&a);
+
+	/* No UUID given: no -uuid. */
+	l.uuid = "";
+	CHECK_INT(qemu_cmdline(&l, &a, &err), 0);
+	CHECK(!has_arg(&a, "-uuid", "6f1c2a4e-93d5-4b7a-8c1e-2f0a9b3d4e5f"));
+	for (size_t i = 0; i < a.n; i++)
+		CHECK(strcmp(a.argv[i], "-uuid") != 0);
 	qemu_argv_release(&a);
 
 	/* No memory module: no boot. */

@@ -286,15 +286,23 @@ static void console_has(uint32_t id, const char *text)
 
 static bool boot(void)
 {
+	struct dhp_partition *p;
+	char line[80];
 	struct report rep;
 	uint32_t id;
 
 	if (!ok(DHP_VERB_START, NULL))
 		return false;
-	id = dhp_server_partition_by_name(tb.server, "p")->id;
+	p = dhp_server_partition_by_name(tb.server, "p");
+	id = p->id;
 	remember_pid(id);
 	CHECK(dhp_qemu_partition_pid(tb.backend, id) > 0);
 	console_has(id, "\ndhp-guest: init ");
+	/* The guest's init says its SMBIOS system UUID
+	 * (/sys/class/dmi/id/product_uuid), lowercase: the partition's (the
+	 * console ends lines in CR LF: no newline after it). */
+	snprintf(line, sizeof(line), "\ndhp-guest: system uuid %s", p->uuid);
+	console_has(id, line);
 	if (guest(&rep)) {
 		CHECK_STR(rep.st.cpus_online, "0");
 		CHECK_STR(rep.st.cpus_possible, "0-31");

@@ -113,6 +113,24 @@ static void forget_request(struct dhp_core *core, const struct dhp_op *op)
 		dhp_server_remove_partition(core->server, op->partition);
 }
 
+/* A created partition gets its UUID now, once: the store keeps it from
+ * the create's commit on, so restarts and recovery never make another. */
+static int add_partition(struct dhp_core *core, const struct dhp_op *op, struct dhp_error *err)
+{
+	char uuid[DHP_UUID_LEN];
+	struct dhp_partition *p;
+	int r = dhp_uuid_random(uuid);
+
+	if (r < 0)
+		return dhp_error_set(err, r, "cannot make the partition's UUID: %s", strerror(-r));
+	p = dhp_server_add_partition(core->server, op->partition, op->partition_name, op->profile);
+	if (!p)
+		return dhp_error_set(err, -ENOMEM, "out of memory");
+	memcpy(p->uuid, uuid, sizeof(uuid));
+	core->counters.next_partition_id++;
+	return 0;
+}
+
 /*
  * Journal a request in a transaction of its own and commit it durably:
  * the first of an operation's two synchronous commits, after which it is
@@ -184,11 +202,10 @@ int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
 	op.state = DHP_OP_QUEUED;
 	op.created_ms = core_wall_ms();
 	if (op.kind == DHP_OP_CREATE) {
-		core->counters.next_partition_id++;
-		if (!dhp_server_add_partition(core->server, op.partition, op.partition_name,
-					      op.profile)) {
+		r = add_partition(core, &op, err);
+		if (r < 0) {
 			core->counters = counters;
-			return dhp_error_set(err, -ENOMEM, "out of memory");
+			return r;
 		}
 	}
 	core_hold(core, &op, op.id);

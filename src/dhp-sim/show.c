@@ -121,18 +121,18 @@ void show_partitions(struct sim *s)
 		printf("no partitions\n");
 		return;
 	}
-	printf("%-*s  %4s  %-23s  %-8s  %4s  %8s  %3s  %s\n", w, "PARTITION", "ID", "PROFILE",
-	       "STATE", "CPUS", "MEMORY", "IO", "STAGED");
+	printf("%-*s  %4s  %-23s  %-8s  %4s  %8s  %3s  %-36s  %s\n", w, "PARTITION", "ID",
+	       "PROFILE", "STATE", "CPUS", "MEMORY", "IO", "UUID", "STAGED");
 	for (size_t i = 0; i < s->server->n_partitions; i++) {
 		const struct dhp_partition *p = s->server->partitions[i];
 		const struct dhp_server *srv = s->server;
 
 		partition_staged(s, p->id, staged, sizeof(staged));
-		printf("%-*s  %4u  %-23s  %-8s  %4u  %4g GiB  %3u  %s\n", w, p->name, p->id,
+		printf("%-*s  %4u  %-23s  %-8s  %4u  %4g GiB  %3u  %-36s  %s\n", w, p->name, p->id,
 		       p->profile->name, dhp_partition_state_name(p->state),
 		       dhp_server_count_units(srv, p->id, DHP_UNIT_PROCESSOR),
 		       partition_gib(s, p->id),
-		       dhp_server_count_units(srv, p->id, DHP_UNIT_IO_HOST_BRIDGE), staged);
+		       dhp_server_count_units(srv, p->id, DHP_UNIT_IO_HOST_BRIDGE), p->uuid, staged);
 	}
 }
 

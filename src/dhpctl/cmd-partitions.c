@@ -65,12 +65,15 @@ static json_t *partition_row(const json_t *sys)
 	add_ids(staged, jget(sys, "Oem/Dhp/StagedResourceBlocks/Remove"), "-");
 	if (!state)	/* not dhp's: say what Redfish says */
 		state = jstr(sys, "PowerState", "-");
-	return json_pack("{ss ss ss sO* sO* so so}",
+	/* uuid is for -o json only: a table column 36 wide would crowd out
+	 * the units. */
+	return json_pack("{ss ss ss sO* sO* so so s:s?}",
 			 "name", jstr(sys, "Id", "?"),
 			 "profile", jstr(sys, "Oem/Dhp/OsProfile", "-"),
 			 "state", state,
 			 "processors", count, "memory_gib", gib,
-			 "staged", staged, "units", units);
+			 "staged", staged, "units", units,
+			 "uuid", jstr(sys, "UUID", NULL));
 }
 
 int cmd_partitions(struct ctl *ctl, const struct ctl_args *args)

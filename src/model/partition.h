@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "common/uuid.h"
 #include "model/profile.h"
 
 enum dhp_partition_state {
@@ -20,6 +21,10 @@ enum dhp_partition_state {
 struct dhp_partition {
 	uint32_t id;				/* >= 1, never reused */
 	char name[DHP_NAME_MAX];
+	/* Made when the partition is created and kept by the store: a name
+	 * is used again after a delete, the UUID never (Redfish's UUID, the
+	 * guest's SMBIOS system UUID). */
+	char uuid[DHP_UUID_LEN];
 	const struct dhp_os_profile *profile;
 	enum dhp_partition_state state;
 	uint64_t busy_op;			/* runtime: operation in progress */

@@ -57,7 +57,7 @@ struct dhp_unit *dhp_server_unit(struct dhp_server *server, const char *id)
 	return pos == DHP_STRINDEX_NONE ? NULL : &server->units[pos];
 }
 
-/* Models and device lists, kept once each: a topology may name a new
+/* Models, device lists, part numbers and serials, kept once each: a topology may name a new
  * model on every line, so the lookup is hashed, not linear. */
 static const char *intern(struct dhp_server *server, const char *s)
 {
@@ -106,9 +106,12 @@ int dhp_server_add_unit(struct dhp_server *server, const struct dhp_unit *tmpl,
 		.size_bytes = tmpl->size_bytes,
 		.devices = intern(server, tmpl->devices),
 		.host_cpu = tmpl->host_cpu,
+		.serial = intern(server, tmpl->serial),
+		.part_number = intern(server, tmpl->part_number),
 		.health = DHP_HEALTH_OK,
 	};
-	if (!unit->model || (tmpl->devices && !unit->devices))
+	if (!unit->model || (tmpl->devices && !unit->devices) ||
+	    (tmpl->serial && !unit->serial) || (tmpl->part_number && !unit->part_number))
 		return dhp_error_set(err, -ENOMEM, "out of memory");
 	snprintf(unit->id, sizeof(unit->id), "%s", tmpl->id);
 	if (dhp_strindex_add(&server->unit_index, (uint32_t)server->n_units, unit_key, server))

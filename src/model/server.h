@@ -45,8 +45,8 @@ void dhp_server_free(struct dhp_server *server);
 
 /*
  * Add a unit described by tmpl (its id, type, socket, index, model, size,
- * devices, host_cpu); state starts free, powered off, healthy. model and
- * devices are copied. -EEXIST for a duplicate id, -ENOMEM.
+ * devices, host_cpu, serial, part number); state starts free, powered
+ * off, healthy. The strings are copied. -EEXIST for a duplicate id, -ENOMEM.
  */
 int dhp_server_add_unit(struct dhp_server *server, const struct dhp_unit *tmpl,
 			struct dhp_error *err);
@@ -63,7 +63,8 @@ static inline uint32_t dhp_server_unit_index(const struct dhp_server *server,
  * directory belongs to another topology. */
 uint64_t dhp_server_digest(const struct dhp_server *server);
 
-/* Adds a partition (state stopped). Returns NULL on allocation failure. */
+/* Adds a partition (state stopped, no UUID yet: the caller sets
+ * p->uuid). Returns NULL on allocation failure. */
 struct dhp_partition *dhp_server_add_partition(struct dhp_server *server, uint32_t id,
 					       const char *name,
 					       const struct dhp_os_profile *profile);

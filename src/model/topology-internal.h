@@ -42,6 +42,11 @@
 #define TOPO_MEMORY_BLOCK	(128ull << 20)
 /* Keeps the sum of every module's size (at most TOPO_UNITS_MAX) in 64 bits. */
 #define TOPO_MODULE_MAX		(64ull << 40)
+/* A serial or part number as written (serial: before {id} is replaced,
+ * which adds at most DHP_UNIT_ID_MAX - 5 characters). SMBIOS and Redfish
+ * set no limit; inventories print them in a column. */
+#define TOPO_SERIAL_MAX		31u
+#define TOPO_PART_MAX		31u
 /* Longest user text quoted back in an error message. */
 #define TOPO_QUOTE_MAX		40
 
@@ -79,6 +84,7 @@ struct unit_line {
 	enum dhp_unit_type type;
 	unsigned count;
 	struct span model, devices;	/* devices.p is NULL when absent */
+	struct span serial, part;	/* .p NULL when absent */
 	uint64_t size_bytes;
 	unsigned host_lo, host_hi;	/* host-cpus, when has_host */
 	bool has_host;
@@ -99,6 +105,10 @@ struct parser {
 	struct unit_line *lines;	/* caller frees with free() */
 	size_t n_lines, cap_lines;
 	size_t block_units;		/* units per socket of the block */
+
+	/* The serials of the units made so far (positions in
+	 * server->units): a serial names one unit in the whole file. */
+	struct dhp_strindex serials;
 
 	unsigned socket_line[TOPO_SOCKETS_MAX];	/* 0 when not defined */
 	unsigned char host_used[TOPO_HOST_CPUS_MAX / 8];
@@ -139,5 +149,8 @@ int topo_parse_unit_line(struct parser *ps, struct span word, struct cursor *c);
 /* Ends the open socket block, if any: makes its units, socket by socket,
  * lines in order, in ps->server. */
 int topo_end_block(struct parser *ps);
+
+/* Frees what the parser holds besides the server. */
+void topo_parser_release(struct parser *ps);
 
 #endif

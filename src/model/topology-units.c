@@ -18,6 +18,8 @@ enum topo_key {
 	KEY_SIZE,
 	KEY_DEVICES,
 	KEY_HOST_CPUS,
+	KEY_SERIAL,
+	KEY_PART_NUMBER,
 	KEY_MAX
 };
 
@@ -27,20 +29,26 @@ static const char *const key_names[KEY_MAX] = {
 	[KEY_SIZE] = "size",
 	[KEY_DEVICES] = "devices",
 	[KEY_HOST_CPUS] = "host-cpus",
+	[KEY_SERIAL] = "serial",
+	[KEY_PART_NUMBER] = "part-number",
 };
 
 #define K(k) (1u << (k))
+#define KEYS_ALL (K(KEY_COUNT) | K(KEY_MODEL) | K(KEY_SERIAL) | K(KEY_PART_NUMBER))
 static const unsigned type_keys[DHP_UNIT_TYPE_MAX] = {
-	[DHP_UNIT_PROCESSOR] = K(KEY_COUNT) | K(KEY_MODEL) | K(KEY_HOST_CPUS),
-	[DHP_UNIT_MEMORY] = K(KEY_COUNT) | K(KEY_MODEL) | K(KEY_SIZE),
-	[DHP_UNIT_IO_HOST_BRIDGE] = K(KEY_COUNT) | K(KEY_MODEL) | K(KEY_DEVICES),
+	[DHP_UNIT_PROCESSOR] = KEYS_ALL | K(KEY_HOST_CPUS),
+	[DHP_UNIT_MEMORY] = KEYS_ALL | K(KEY_SIZE),
+	[DHP_UNIT_IO_HOST_BRIDGE] = KEYS_ALL | K(KEY_DEVICES),
 };
 
 static const char *const type_keys_text[DHP_UNIT_TYPE_MAX] = {
-	[DHP_UNIT_PROCESSOR] = "count, model, host-cpus",
-	[DHP_UNIT_MEMORY] = "count, model, size",
-	[DHP_UNIT_IO_HOST_BRIDGE] = "count, model, devices",
+	[DHP_UNIT_PROCESSOR] = "count, model, host-cpus, serial, part-number",
+	[DHP_UNIT_MEMORY] = "count, model, size, serial, part-number",
+	[DHP_UNIT_IO_HOST_BRIDGE] = "count, model, devices, serial, part-number",
 };
+
+/* What a serial's {id} stands for: the unit's id. */
+#define SERIAL_ID "{id}"
 
 /* The type part of a unit id: s<socket>-<prefix><index>. */
 static const char *const id_prefix[DHP_UNIT_TYPE_MAX] = {
@@ -137,12 +145,79 @@ static int set_host_cpus(struct parser *ps, struct unit_line *u, struct span v)
 	return 0;
 }
 
+/* Letters, digits and - . _ / : , as on the labels of boards and
+ * modules; no spaces, so that listings keep their columns. */
+static bool label_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '/' || c == ':';
+}
+
+/* 0 when v is 1 to max label characters; else the offset of the first
+ * bad character + 1, or -1 for a bad length. skip_id passes {id}s. */
+static int label_check(struct span v, size_t max, bool skip_id)
+{
+	if (!v.len || v.len > max)
+		return -1;
+	for (size_t i = 0; i < v.len; i++) {
+		if (skip_id && v.len - i >= strlen(SERIAL_ID) &&
+		    !memcmp(v.p + i, SERIAL_ID, strlen(SERIAL_ID))) {
+			i += strlen(SERIAL_ID) - 1;
+			continue;
+		}
+		if (!label_char(v.p[i]))
+			return (int)i + 1;
+	}
+	return 0;
+}
+
+static unsigned count_ids(struct span v)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i + strlen(SERIAL_ID) <= v.len; i++)
+		n += !memcmp(v.p + i, SERIAL_ID, strlen(SERIAL_ID));
+	return n;
+}
+
+static int set_serial(struct parser *ps, struct unit_line *u, struct span v)
+{
+	int bad = label_check(v, TOPO_SERIAL_MAX, true);
+
+	if (bad < 0)
+		return topo_fail(ps, "serial must be 1 to %u characters, not %zu",
+				 TOPO_SERIAL_MAX, v.len);
+	if (bad)
+		return topo_fail(ps, "serial \"" SPAN_FMT "\": character %d is not a letter, "
+				 "a digit, - . _ / : or part of {id}", SPAN_ARG(v), bad);
+	if (count_ids(v) > 1)
+		return topo_fail(ps, "serial \"" SPAN_FMT "\" has {id} more than once", SPAN_ARG(v));
+	u->serial = v;
+	return 0;
+}
+
+static int set_part_number(struct parser *ps, struct unit_line *u, struct span v)
+{
+	int bad = label_check(v, TOPO_PART_MAX, false);
+
+	if (bad < 0)
+		return topo_fail(ps, "part-number must be 1 to %u characters, not %zu",
+				 TOPO_PART_MAX, v.len);
+	if (bad)
+		return topo_fail(ps, "part-number \"" SPAN_FMT "\": character %d is not a letter, "
+				 "a digit or - . _ / :", SPAN_ARG(v), bad);
+	u->part = v;
+	return 0;
+}
+
 static int (*const key_setters[KEY_MAX])(struct parser *, struct unit_line *, struct span) = {
 	[KEY_COUNT] = set_count,
 	[KEY_MODEL] = set_model,
 	[KEY_SIZE] = set_size,
 	[KEY_DEVICES] = set_devices,
 	[KEY_HOST_CPUS] = set_host_cpus,
+	[KEY_SERIAL] = set_serial,
+	[KEY_PART_NUMBER] = set_part_number,
 };
 
 static int set_key(struct parser *ps, struct unit_line *u, unsigned *seen,
@@ -176,6 +251,12 @@ static int check_unit_line(struct parser *ps, const struct unit_line *u, unsigne
 	if (u->has_host && u->host_hi - u->host_lo + 1 != u->count)
 		return topo_fail(ps, "host-cpus names %u cpus but count is %u",
 				 u->host_hi - u->host_lo + 1, u->count);
+	/* A serial names one unit: a line that makes several needs {id}. */
+	if (u->serial.p && !count_ids(u->serial) &&
+	    (u->count > 1 || ps->first_socket != ps->last_socket))
+		return topo_fail(ps, "serial \"" SPAN_FMT "\" would be the same for the %zu units "
+				 "of this line (put {id} in it: the unit's id)", SPAN_ARG(u->serial),
+				 (size_t)u->count * (ps->last_socket - ps->first_socket + 1));
 	return 0;
 }
 
@@ -240,22 +321,72 @@ static int claim_host_cpu(struct parser *ps, const struct unit_line *u, int32_t 
 	return 0;
 }
 
+static const char *serial_key(const void *ctx, uint32_t pos)
+{
+	return ((const struct dhp_server *)ctx)->units[pos].serial;
+}
+
+/* The serial of unit id from the line's, {id} replaced. */
+static void serial_of(const struct span *tmpl, const char *id, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tmpl->len && n + 1 < size; i++) {
+		if (tmpl->len - i >= strlen(SERIAL_ID) &&
+		    !memcmp(tmpl->p + i, SERIAL_ID, strlen(SERIAL_ID))) {
+			n += (size_t)snprintf(buf + n, size - n, "%s", id);
+			n = n < size ? n : size - 1;
+			i += strlen(SERIAL_ID) - 1;
+			continue;
+		}
+		buf[n++] = tmpl->p[i];
+	}
+	buf[n] = '\0';
+}
+
+/* Adds the unit, its serial unique in the server. */
+static int add_unit(struct parser *ps, const struct unit_line *u, const struct dhp_unit *tmpl)
+{
+	struct dhp_server *server = ps->server;
+	uint32_t pos;
+	int r;
+
+	pos = tmpl->serial ? dhp_strindex_find(&ps->serials, tmpl->serial, serial_key, server)
+			   : DHP_STRINDEX_NONE;
+	if (pos != DHP_STRINDEX_NONE)
+		return topo_fail_at(ps, u->line, "serial \"%s\" of %s is %s's already",
+				    tmpl->serial, tmpl->id, server->units[pos].id);
+	/* Ids are unique by construction: only -ENOMEM is left. */
+	r = dhp_server_add_unit(server, tmpl, NULL);
+	if (!r && tmpl->serial)
+		r = dhp_strindex_add(&ps->serials, (uint32_t)(server->n_units - 1), serial_key,
+				     server);
+	if (r)
+		return dhp_error_set(ps->err, r, "%s:%u: cannot add unit %s: %s",
+				     ps->name, u->line, tmpl->id, strerror(-r));
+	return 0;
+}
+
 static int make_units(struct parser *ps, const struct unit_line *u, unsigned socket,
 		      unsigned *next_index)
 {
-	char model[TOPO_MODEL_MAX + 1], devices[TOPO_LINE_MAX + 1];
+	char model[TOPO_MODEL_MAX + 1], devices[TOPO_LINE_MAX + 1], part[TOPO_PART_MAX + 1];
+	char serial[TOPO_SERIAL_MAX + DHP_UNIT_ID_MAX];
 	struct dhp_unit tmpl = {
 		.type = u->type,
 		.socket = (uint16_t)socket,
 		.model = model,
 		.size_bytes = u->size_bytes,
 		.devices = u->devices.p ? devices : NULL,
+		.serial = u->serial.p ? serial : NULL,
+		.part_number = u->part.p ? part : NULL,
 	};
 	int r;
 
 	snprintf(model, sizeof(model), "%.*s", (int)u->model.len, u->model.p);
 	snprintf(devices, sizeof(devices), "%.*s", (int)u->devices.len,
 		 u->devices.p ? u->devices.p : "");
+	snprintf(part, sizeof(part), "%.*s", (int)u->part.len, u->part.p ? u->part.p : "");
 	for (unsigned i = 0; i < u->count; i++) {
 		tmpl.index = (uint16_t)(*next_index)++;
 		tmpl.host_cpu = u->has_host ? (int32_t)(u->host_lo + i) : -1;
@@ -263,10 +394,10 @@ static int make_units(struct parser *ps, const struct unit_line *u, unsigned soc
 			 id_prefix[u->type], (unsigned)tmpl.index);
 		if (u->has_host && (r = claim_host_cpu(ps, u, tmpl.host_cpu, tmpl.id)))
 			return r;
-		/* Ids are unique by construction: only -ENOMEM is left. */
-		if ((r = dhp_server_add_unit(ps->server, &tmpl, NULL)))
-			return dhp_error_set(ps->err, r, "%s:%u: cannot add unit %s: %s",
-					     ps->name, u->line, tmpl.id, strerror(-r));
+		if (u->serial.p)
+			serial_of(&u->serial, tmpl.id, serial, sizeof(serial));
+		if ((r = add_unit(ps, u, &tmpl)))
+			return r;
 	}
 	ps->n_type[u->type] += u->count;
 	return 0;
@@ -294,4 +425,11 @@ int topo_end_block(struct parser *ps)
 	ps->n_lines = 0;
 	ps->block_units = 0;
 	return 0;
+}
+
+void topo_parser_release(struct parser *ps)
+{
+	free(ps->lines);
+	ps->lines = NULL;
+	dhp_strindex_release(&ps->serials);
 }

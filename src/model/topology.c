@@ -191,7 +191,7 @@ static int parse_text(const char *text, size_t len, const char *name,
 	}
 	if (!r)
 		r = finish(&ps);
-	free(ps.lines);
+	topo_parser_release(&ps);
 	if (r) {
 		dhp_server_free(ps.server);
 		return r;

@@ -37,6 +37,12 @@ struct dhp_unit {
 	uint64_t size_bytes;		/* memory modules; 0 otherwise */
 	const char *devices;		/* io-host-bridge: "virtio-net,virtio-blk" */
 	int32_t host_cpu;		/* processor mapped to a host CPU, or -1 */
+	/* What the topology says of the hardware, for people and inventory
+	 * tools (Redfish's SerialNumber, PartNumber); NULL when it says
+	 * nothing. Owned by the server's string pool; not part of the
+	 * digest, so adding them keeps a state directory. */
+	const char *serial;		/* unique in the server */
+	const char *part_number;
 
 	/* Persisted state: the store holds it, the engine changes it. */
 	bool powered;

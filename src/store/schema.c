@@ -11,15 +11,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/uuid.h"
+
 /* "dhp0" in the file header, so that `file` and we know the file is ours. */
 #define STORE_APPLICATION_ID 0x64687030
 
+static int fill_partition_uuids(struct dhp_store *store, struct dhp_error *err);
+
 /*
- * migrations[v] takes a store from version v to v + 1. Append only: a step
- * that shipped is never edited, as stores in the field already ran it.
+ * migrations[v] takes a store from version v to v + 1: its SQL, then its
+ * fill (or NULL) for what SQL cannot make, in the same transaction.
+ * Append only: a step that shipped is never edited, as stores in the
+ * field already ran it.
  */
-static const char *const migrations[] = {
+static const struct migration {
+	const char *sql;
+	int (*fill)(struct dhp_store *store, struct dhp_error *err);
+} migrations[] = {
 	/* 1: the first schema. */
+	{
 	"CREATE TABLE meta ("
 	"	key TEXT PRIMARY KEY,"
 	"	value NOT NULL"
@@ -71,8 +81,13 @@ static const char *const migrations[] = {
 	"	unit TEXT NOT NULL,"
 	"	text TEXT NOT NULL"
 	");",
+	NULL },
 	/* 2: a task's messages are its operation's events. */
-	"CREATE INDEX events_op ON events (op, seq);",
+	{ "CREATE INDEX events_op ON events (op, seq);", NULL },
+	/* 3: a partition's UUID; those already there get one each, random
+	 * like a new partition's (SQLite's randomblob is not getrandom). */
+	{ "ALTER TABLE partitions ADD COLUMN uuid TEXT NOT NULL DEFAULT '';",
+	  fill_partition_uuids },
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -142,12 +157,50 @@ static int apply_step(struct dhp_store *store, const char *path, int version,
 		if (r)
 			return r;
 	}
-	r = store_exec(store, migrations[version], "migrate the schema", err);
+	r = store_exec(store, migrations[version].sql, "migrate the schema", err);
+	if (!r && migrations[version].fill)
+		r = migrations[version].fill(store, err);
 	if (r)
 		return r;
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
 		 STORE_APPLICATION_ID, version + 1);
 	return store_exec(store, sql, "migrate the schema", err);
+}
+
+static int fill_partition_uuid(struct dhp_store *store, int64_t id, struct dhp_error *err)
+{
+	STORE_ONCE(st);
+	char uuid[DHP_UUID_LEN];
+	int r = dhp_uuid_random(uuid);
+
+	if (r < 0)
+		return dhp_error_set(err, r, "cannot make a partition's UUID: %s", strerror(-r));
+	r = store_prepare(store, "UPDATE partitions SET uuid = ?1 WHERE id = ?2", &st, err);
+	if (r)
+		return r;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	return store_step_done(store, st, "give a partition its UUID", err);
+}
+
+/* A row is looked up again after each UPDATE rather than updated under a
+ * running SELECT of the same table, whose later rows SQLite leaves
+ * undefined. Partitions are few: names are unique, ids never reused. */
+static int fill_partition_uuids(struct dhp_store *store, struct dhp_error *err)
+{
+	STORE_ONCE(st);
+	int rc, r;
+
+	r = store_prepare(store, "SELECT id FROM partitions WHERE uuid = '' LIMIT 1", &st, err);
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		sqlite3_reset(st);
+		r = fill_partition_uuid(store, id, err);
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = store_error(store, rc, "give partitions their UUIDs", err);
+	return r;
 }
 
 static int migrate_one(struct dhp_store *store, const char *path, int *version,

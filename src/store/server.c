@@ -107,14 +107,18 @@ static int write_partition(struct dhp_store *store, const struct dhp_partition *
 	int r;
 
 	if (partition->id < 1 || !partition->profile ||
-	    (unsigned)partition->state >= DHP_PARTITION_STATE_MAX)
-		return dhp_error_set(err, -EINVAL, "partition \"%s\": invalid id, profile or state",
+	    (unsigned)partition->state >= DHP_PARTITION_STATE_MAX ||
+	    !dhp_uuid_valid(partition->uuid))
+		return dhp_error_set(err, -EINVAL,
+				     "partition \"%s\": invalid id, profile, state or UUID",
 				     partition->name);
 	r = store_write_begin(store, err);
+	/* The UUID is written with the row and never updated: it is the
+	 * partition's for its whole life. */
 	if (!r)
 		r = store_stmt(store, STMT_PUT_PARTITION,
-			       "INSERT INTO partitions (id, name, profile, state)"
-			       " VALUES (?1, ?2, ?3, ?4)"
+			       "INSERT INTO partitions (id, name, profile, state, uuid)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5)"
 			       " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
 			       " profile = excluded.profile, state = excluded.state",
 			       &st, err);
@@ -124,6 +128,7 @@ static int write_partition(struct dhp_store *store, const struct dhp_partition *
 	sqlite3_bind_text(st, 2, partition->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, partition->profile->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, dhp_partition_state_name(partition->state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, partition->uuid, -1, SQLITE_STATIC);
 	return store_step_done(store, st, "save partition", err);
 }
 
@@ -261,6 +266,7 @@ static int load_partition(struct dhp_server *server, sqlite3_stmt *st, struct dh
 	const char *name = store_column_str(st, 1);
 	const char *profile_name = store_column_str(st, 2);
 	const char *state_name = store_column_str(st, 3);
+	const char *uuid = store_column_str(st, 4);
 	const struct dhp_os_profile *profile = dhp_profile_find(profile_name);
 	enum dhp_partition_state state;
 	struct dhp_partition *p;
@@ -272,10 +278,14 @@ static int load_partition(struct dhp_server *server, sqlite3_stmt *st, struct dh
 	if (dhp_partition_state_parse(state_name, &state))
 		return dhp_error_set(err, -EINVAL, "store: partition \"%s\" has unknown state \"%s\"",
 				     name, state_name);
+	if (!dhp_uuid_valid(uuid))
+		return dhp_error_set(err, -EINVAL, "store: partition \"%s\" has an invalid UUID \"%.40s\"",
+				     name, uuid);
 	p = dhp_server_add_partition(server, id, name, profile);
 	if (!p)
 		return dhp_error_set(err, -ENOMEM, "out of memory");
 	p->state = state;
+	memcpy(p->uuid, uuid, DHP_UUID_LEN);
 	return 0;
 }
 
@@ -286,8 +296,8 @@ static int load_partitions(struct dhp_store *store, struct dhp_server *server,
 	int rc = SQLITE_DONE, r;
 
 	/* Ids grow with creation: id order is the order listings show. */
-	r = store_prepare(store, "SELECT id, name, profile, state FROM partitions ORDER BY id",
-			  &st, err);
+	r = store_prepare(store, "SELECT id, name, profile, state, uuid FROM partitions"
+			  " ORDER BY id", &st, err);
 	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		r = load_partition(server, st, err);
 	if (!r && rc != SQLITE_DONE)

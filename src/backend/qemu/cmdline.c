@@ -234,6 +234,10 @@ static int push_machine(struct qemu_argv *a, const struct qemu_launch *l, uint64
 			 z->mem_slots, (unsigned long long)(maxmem >> 20));
 	else if (!r)
 		r = push(a, "%lluM", (unsigned long long)(boot_bytes >> 20));
+	/* QEMU puts it in SMBIOS (type 1): the guest reads the partition's
+	 * UUID as its system UUID (/sys/class/dmi/id/product_uuid). */
+	if (!r && l->uuid && *l->uuid)
+		r = push(a, "-uuid") ?: push(a, "%s", l->uuid);
 	if (!r)
 		r = push(a, "-nodefaults") ?: push(a, "-no-user-config") ?: push(a, "-display") ?:
 		    push(a, "none") ?: push(a, "-no-reboot") ?:

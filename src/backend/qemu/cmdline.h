@@ -61,6 +61,7 @@ struct qemu_launch {
 	const char *binary, *kernel, *initrd, *append;
 	const char *dir;			/* STATE_DIR/qemu/<id>, absolute */
 	const char *name;			/* for -name */
+	const char *uuid;			/* for -uuid; NULL or "": none */
 	enum dhp_qemu_accel accel;		/* TCG or KVM */
 	const struct qemu_sizing *sizing;
 	const struct dhp_unit *const *units;

@@ -46,6 +46,7 @@ struct start_job {
 	const struct dhp_unit **units;	/* owned */
 	size_t n_units;
 	char name[80];
+	char uuid[DHP_UUID_LEN];	/* the guest's SMBIOS system UUID */
 	pid_t child;			/* the QEMU that daemonizes, -1 */
 	uint64_t t0, until;		/* the spawn, the boot deadline */
 	struct qconnect connect;
@@ -182,7 +183,8 @@ static void spawn(struct start_job *j)
 		qcall_end(c, r, &e);
 		return;
 	}
-	r = qemu_start_spawn(q, c->partition, j->name, j->units, j->n_units, &j->child, &e);
+	r = qemu_start_spawn(q, c->partition, j->name, j->uuid, j->units, j->n_units,
+			     &j->child, &e);
 	if (r) {
 		qcall_end(c, r, &e);
 		return;
@@ -351,5 +353,6 @@ int qemu_partition_start(struct dhp_backend *be, const struct dhp_partition *p,
 	memcpy(j->units, units, n_units * sizeof(*units));
 	j->n_units = n_units;
 	snprintf(j->name, sizeof(j->name), "%s", p->name);
+	snprintf(j->uuid, sizeof(j->uuid), "%s", p->uuid);
 	return 0;
 }

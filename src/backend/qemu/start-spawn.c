@@ -117,7 +117,7 @@ void qemu_kill_pidfile(struct qemu *q, uint32_t id)
 		qemu_pid_kill(pid, start, SIGKILL);
 }
 
-int qemu_start_spawn(struct qemu *q, uint32_t partition, const char *name,
+int qemu_start_spawn(struct qemu *q, uint32_t partition, const char *name, const char *uuid,
 		     const struct dhp_unit *const *units, size_t n_units, pid_t *ret_child,
 		     struct dhp_error *err)
 {
@@ -127,7 +127,7 @@ int qemu_start_spawn(struct qemu *q, uint32_t partition, const char *name,
 	int *slots = calloc(n_units + 1, sizeof(int)), *ports = calloc(n_units + 1, sizeof(int));
 	struct qemu_launch l = {
 		.binary = q->binary, .kernel = q->kernel, .initrd = q->initrd, .append = q->append,
-		.dir = dir, .name = name, .accel = q->accel, .sizing = &q->sizing,
+		.dir = dir, .name = name, .uuid = uuid, .accel = q->accel, .sizing = &q->sizing,
 		.units = units, .n_units = n_units, .slots = slots, .ports = ports,
 	};
 	int r = slots && ports ? 0 : dhp_error_set(err, -ENOMEM, "out of memory");

@@ -14,11 +14,12 @@
 struct qemu;
 
 /* Plan where the units go, wire them in the state file, write the command
- * line and spawn QEMU (a QEMU left from before is ended first);
+ * line (uuid, when not empty, is the guest's SMBIOS system UUID) and spawn
+ * QEMU (a QEMU left from before is ended first);
  * *ret_child is the process that daemonizes. -EIO a unit not powered,
  * -EBUSY one wired elsewhere or a host CPU of another partition, -ENOSPC
  * more than the QEMU or the state file has room for, or QEMU's spawn's. */
-int qemu_start_spawn(struct qemu *q, uint32_t partition, const char *name,
+int qemu_start_spawn(struct qemu *q, uint32_t partition, const char *name, const char *uuid,
 		     const struct dhp_unit *const *units, size_t n_units, pid_t *ret_child,
 		     struct dhp_error *err);
 /* The partition is wired to exactly these units: a repeated start of a

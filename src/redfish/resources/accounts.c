@@ -5,13 +5,14 @@
  *
  * Who may do what: ConfigureUsers sees and changes every account; anyone
  * else sees only their own, and may change only its Password
- * (ConfigureSelf). Everyone with Login sees the roles.
+ * (ConfigureSelf). Everyone with Login sees the roles. A PATCH or DELETE
+ * of an account with If-Match is checked against the account's ETag.
  */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "redfish/internal.h"
+#include "redfish/resources/resources.h"
 
 #define ACCOUNT_SERVICE	"/redfish/v1/AccountService"
 #define ACCOUNTS	ACCOUNT_SERVICE "/Accounts"
@@ -170,7 +171,7 @@ static void account_delete(struct redfish *rf, const struct rf_request *req,
 	struct dhp_error err = { 0 };
 	struct auth_account_info a;
 
-	if (!lookup(rf, req, res, &a))
+	if (!lookup(rf, req, res, &a) || rf_precondition(res, req->if_match, account_json(&a)) < 0)
 		return;
 	if (auth_account_delete(rf_auth(rf), a.user, &err))
 		rf_error_from(res, &err);
@@ -324,7 +325,9 @@ static void account_patch(struct redfish *rf, const struct rf_request *req,
 	json_t *enabled;
 	size_t len;
 
-	if (!lookup(rf, req, res, &a) || check_body(body, res))
+	/* Preconditions before the body: a stale ETag is 412 whatever it says. */
+	if (!lookup(rf, req, res, &a) || rf_precondition(res, req->if_match, account_json(&a)) < 0 ||
+	    rf_no_operation(res, body) < 0 || check_body(body, res))
 		return;
 	role = a.role;
 	if (body_role(body, res, &role))
@@ -383,6 +386,8 @@ const struct rf_route rf_routes_accounts[] = {
 	{ HTTP_GET, ACCOUNT_SERVICE, service_get, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, ACCOUNTS, accounts_list, AUTH_PRIV_LOGIN },
 	{ HTTP_POST, ACCOUNTS, account_create, AUTH_PRIV_CONFIGURE_USERS },
+	/* A POST to a collection's Members is one to the collection (DSP0266). */
+	{ HTTP_POST, ACCOUNTS "/Members", account_create, AUTH_PRIV_CONFIGURE_USERS },
 	{ HTTP_GET, ACCOUNTS "/{}", account_get, AUTH_PRIV_LOGIN },
 	{ HTTP_PATCH, ACCOUNTS "/{}", account_patch, AUTH_PRIV_CONFIGURE_SELF },
 	{ HTTP_DELETE, ACCOUNTS "/{}", account_delete, AUTH_PRIV_CONFIGURE_USERS },

@@ -5,7 +5,9 @@
  * naming the property by its path ("Links/ResourceBlocks/0/@odata.id"),
  * so a client learns exactly what to fix. Properties of the resource that
  * cannot be written are listed too (RF_READONLY): writing one is a
- * different mistake from writing one that does not exist.
+ * different mistake from writing one that does not exist. And what comes
+ * before a body is looked at: a request's If-Match (412), and a PATCH
+ * that asks for nothing (NoOperation).
  */
 #include "redfish/resources/resources.h"
 
@@ -94,13 +96,31 @@ static const struct rf_prop *find_prop(const struct rf_prop *props, const char *
 static int check_object(struct check *c, const json_t *obj, const struct rf_prop *props,
 			const char *prefix);
 
-static int check_value(struct check *c, const json_t *val, const struct rf_prop *p,
-		       const char *path)
+/* An array of links; in a PATCH, {} and null elements too (they keep or
+ * remove the element at their place: systems-patch.c). */
+static int check_links(struct check *c, const json_t *val, bool patch, const char *path)
 {
 	char sub[PATH_MAX_LEN + 24];	/* path and an index */
 	size_t i;
 	json_t *item;
 
+	if (!json_is_array(val))
+		return fail_type(c, path, val);
+	json_array_foreach(val, i, item) {
+		snprintf(sub, sizeof(sub), "%s/%zu", path, i);
+		if (patch && (json_is_null(item) || (json_is_object(item) && !json_object_size(item))))
+			continue;
+		if (!json_is_object(item))
+			return fail_type(c, sub, item);
+		if (check_object(c, item, link_props, sub) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_value(struct check *c, const json_t *val, const struct rf_prop *p,
+		       const char *path)
+{
 	switch (p->kind) {
 	case RF_STRING:
 		return json_is_string(val) ? 0 : fail_type(c, path, val);
@@ -113,16 +133,8 @@ static int check_value(struct check *c, const json_t *val, const struct rf_prop 
 		return json_is_object(val) ? check_object(c, val, link_props, path)
 					   : fail_type(c, path, val);
 	case RF_LINKS:
-		if (!json_is_array(val))
-			return fail_type(c, path, val);
-		json_array_foreach(val, i, item) {
-			snprintf(sub, sizeof(sub), "%s/%zu", path, i);
-			if (!json_is_object(item))
-				return fail_type(c, sub, item);
-			if (check_object(c, item, link_props, sub) < 0)
-				return -EINVAL;
-		}
-		return 0;
+	case RF_LINKS_PATCH:
+		return check_links(c, val, p->kind == RF_LINKS_PATCH, path);
 	}
 	return fail_type(c, path, val);
 }
@@ -232,5 +244,42 @@ int rf_apply_time(struct http_response *res, const json_t *body, const char *act
 		return 0;
 	}
 	rf_bad_value(res, action, key, s ? s : "?");
+	return -EINVAL;
+}
+
+int rf_precondition(struct http_response *res, const char *if_match, json_t *current)
+{
+	char etag[64];
+
+	if (!if_match) {
+		json_decref(current);
+		return 0;
+	}
+	if (!current) {
+		rf_send(res, 500, NULL);
+		return -ENOMEM;
+	}
+	http_etag(current, etag, sizeof(etag));
+	json_decref(current);
+	if (rf_if_match(if_match, etag))
+		return 0;
+	rf_error(res, 412, "PreconditionFailed", "GET the resource for its current ETag, then retry.",
+		 "The ETag supplied did not match the ETag required to change this resource.");
+	return -EINVAL;
+}
+
+int rf_no_operation(struct http_response *res, const json_t *body)
+{
+	const char *key;
+	json_t *val;
+
+	if (!json_is_object(body) || !json_object_size(body))
+		return 0;
+	json_object_foreach((json_t *)body, key, val)
+		if (strncmp(key, "@odata.", strlen("@odata.")))
+			return 0;
+	rf_error(res, 400, "NoOperation", "Add properties in the JSON object and resubmit the request.",
+		 "The request body submitted contain no data to act upon and no changes to the "
+		 "resource took place.");
 	return -EINVAL;
 }

@@ -3,7 +3,8 @@
  * Private to the resource handlers of dhp's Redfish model (root, chassis,
  * systems, composition, tasks): the schema versions, the JSON pieces every
  * resource is made of, request checking, and the handlers that one file's
- * route table borrows from another.
+ * route table borrows from another. The accounts and sessions files use
+ * its request checks (preconditions, NoOperation).
  *
  * Every builder returns a new JSON value (NULL when out of memory: the
  * caller's json_object_set_new() then drops it, and rf_send() answers 500
@@ -150,6 +151,10 @@ enum rf_kind {
 	RF_OBJECT,	/* with sub-properties */
 	RF_LINK,	/* {"@odata.id": string} */
 	RF_LINKS,	/* [ RF_LINK, ... ] */
+	/* The same in a PATCH (DSP0266, "PATCH on array properties"): each
+	 * element a link (it replaces the element there, or is added past
+	 * the end), {} (the element stays) or null (it is removed). */
+	RF_LINKS_PATCH,
 };
 
 #define RF_REQUIRED	(1u << 0)
@@ -181,6 +186,21 @@ void rf_bad_value(struct http_response *res, const char *action, const char *pro
  */
 int rf_block_ref(struct redfish *rf, struct http_response *res, const json_t *link,
 		 struct dhp_unit **ret_unit);
+/*
+ * The preconditions of a request that changes or deletes a resource, to be
+ * checked before its body (a stale If-Match is 412 whatever the body):
+ * whether if_match (NULL when absent: dhp does not require one) accepts
+ * the resource whose GET body is current, compared by its ETag as GET
+ * gives it (http_etag). Takes ownership of current (NULL: out of memory).
+ * 0, or -EINVAL with a 412 PreconditionFailed (-ENOMEM with a 500) in res.
+ */
+int rf_precondition(struct http_response *res, const char *if_match, json_t *current);
+/*
+ * A PATCH body that carries only OData annotations ("@odata.id",
+ * "@odata.type", "@odata.etag", ...) asks for nothing: -EINVAL with a 400
+ * NoOperation in res (DSP0266, "PATCH (update)"); else 0.
+ */
+int rf_no_operation(struct http_response *res, const json_t *body);
 /* "@Redfish.OperationApplyTime" of body: Immediate (false, the default) or
  * OnReset (true). 0, or -EINVAL with a 400 in res. */
 int rf_apply_time(struct http_response *res, const json_t *body, const char *action,

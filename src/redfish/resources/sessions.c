@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The SessionService and its sessions (docs/auth.md): logging in
- * (POST .../Sessions, the one route of the API without authentication),
- * looking at sessions and logging out.
+ * (POST .../Sessions or .../Sessions/Members, the routes of the API
+ * without authentication), looking at sessions and logging out (a DELETE
+ * with If-Match is checked against the session's ETag).
  *
  * Who sees what: ConfigureManager sees and ends every session; anyone else
  * sees and ends only their own (the collection lists only those; another's
@@ -11,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "redfish/internal.h"
+#include "redfish/resources/resources.h"
 
 #define SESSION_SERVICE	"/redfish/v1/SessionService"
 #define SESSIONS	SESSION_SERVICE "/Sessions"
@@ -117,7 +118,7 @@ static void delete(struct redfish *rf, const struct rf_request *req, struct http
 {
 	struct auth_session_info s;
 
-	if (!lookup(rf, req, res, &s))
+	if (!lookup(rf, req, res, &s) || rf_precondition(res, req->if_match, session_json(&s)) < 0)
 		return;
 	auth_session_delete(rf_auth(rf), s.id);
 	rf_ok(res, 204, NULL);
@@ -204,6 +205,8 @@ const struct rf_route rf_routes_sessions[] = {
 	{ HTTP_GET, SESSION_SERVICE, service_get, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, SESSIONS, list, AUTH_PRIV_LOGIN },
 	{ HTTP_POST, SESSIONS, create, 0 },
+	/* A POST to a collection's Members is one to the collection (DSP0266). */
+	{ HTTP_POST, SESSIONS "/Members", create, 0 },
 	{ HTTP_GET, SESSIONS "/{}", get, AUTH_PRIV_LOGIN },
 	{ HTTP_DELETE, SESSIONS "/{}", delete, AUTH_PRIV_CONFIGURE_SELF },
 	{ 0, NULL, NULL, 0 },

@@ -145,6 +145,9 @@ json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p)
 	}
 	add_units(core, p, links, staged, &t);
 	json_object_set_new(sys, "Description", json_sprintf("dhp partition %u", p->id));
+	/* Kept by the store for the partition's life; under QEMU it is also
+	 * the guest's SMBIOS system UUID (docs/qemu.md). */
+	json_object_set_new(sys, "UUID", json_string(p->uuid));
 	json_object_set_new(sys, "SystemType", json_string("PhysicallyPartitioned"));
 	json_object_set_new(sys, "PowerState", json_string(power_state(p, &t)));
 	json_object_set_new(sys, "Status", status(p, &t));

@@ -52,6 +52,12 @@ json_t *rf_part_json(struct redfish *rf, const struct dhp_unit *u, const char *b
 	if (!part)
 		return NULL;
 	json_object_set_new(part, "Model", json_string(u->model));
+	/* Only what the topology says: a made-up number would mislead an
+	 * inventory (docs/topology.md). */
+	if (u->serial)
+		json_object_set_new(part, "SerialNumber", json_string(u->serial));
+	if (u->part_number)
+		json_object_set_new(part, "PartNumber", json_string(u->part_number));
 	if (cpu) {
 		json_object_set_new(part, "ProcessorType", json_string("CPU"));
 		json_object_set_new(part, "Socket", json_sprintf("%u", (unsigned)u->socket));

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PATCH /redfish/v1/Systems/{name}: the client sends the full new list of
- * Links.ResourceBlocks; the difference with the list it read is one add
- * or one remove request to the engine (hot, offline, or staged with
- * @Redfish.OperationApplyTime OnReset). A list that both adds and removes
- * is refused: it would be two operations, and the first could succeed
- * while the second fails, which a single PATCH cannot report.
+ * PATCH /redfish/v1/Systems/{name}: Links.ResourceBlocks, with DSP0266's
+ * semantics of a PATCH on an array: it patches the list a GET shows
+ * element by element (a link, {} to keep, null to remove; a shorter array
+ * drops the rest), so sending the full new list is one case of it. The
+ * difference between the list it makes and the current one is one add or
+ * one remove request to the engine (hot, offline, or staged with
+ * @Redfish.OperationApplyTime OnReset). A change that both adds and
+ * removes is refused: it would be two operations, and the first could
+ * succeed while the second fails, which a single PATCH cannot report.
  */
 #include "redfish/resources/resources.h"
 
@@ -13,7 +16,7 @@
 #include <string.h>
 
 static const struct rf_prop patch_links[] = {
-	{ "ResourceBlocks", RF_LINKS, 0, NULL },
+	{ "ResourceBlocks", RF_LINKS_PATCH, 0, NULL },
 	{ "ResourceBlocks@odata.count", RF_STRING, RF_READONLY, NULL },
 	{ "Chassis", RF_LINKS, RF_READONLY, NULL },
 	{ NULL, 0, 0, NULL },
@@ -28,32 +31,75 @@ static const struct rf_prop patch_props[] = {
 	{ NULL, 0, 0, NULL },
 };
 
-/* Each unit the new list names, marked in wanted[unit index]; a unit
- * named twice is refused (the engine would refuse it too, less clearly). */
-static int mark_wanted(struct redfish *rf, struct http_response *res, const json_t *blocks,
-		       unsigned char *wanted)
+/* The units the system's Links.ResourceBlocks lists now, in its order
+ * (the server's, as systems-json.c lists them), as unit indexes into ret
+ * (room for every unit); their number. */
+static size_t current_units(struct dhp_core *core, const struct dhp_partition *p, uint32_t *ret)
 {
-	struct dhp_server *server = dhp_core_server(rf_core(rf));
-	size_t i;
-	json_t *link;
+	struct dhp_server *server = dhp_core_server(core);
+	size_t n = 0;
 
-	json_array_foreach(blocks, i, link) {
-		struct dhp_unit *u;
-		uint32_t ix;
+	for (size_t i = 0; i < server->n_units; i++)
+		if (rf_unit_system(core, &server->units[i]) == p->id)
+			ret[n++] = (uint32_t)i;
+	return n;
+}
 
-		if (rf_block_ref(rf, res, link, &u) < 0)
-			return -EINVAL;
-		ix = dhp_server_unit_index(server, u);
-		if (wanted[ix]) {
-			rf_error(res, 400, "PropertyValueIncorrect", "Name each resource block once.",
-				 "The property 'Links/ResourceBlocks' with the requested value of "
-				 "'%s' could not be written because the value is not acceptable for "
-				 "the property (it is named twice).", u->id);
-			return -EINVAL;
-		}
-		wanted[ix] = 1;
+/* Unit ix is in the new list; a unit there twice is refused (the engine
+ * would refuse it too, less clearly). */
+static int want(struct redfish *rf, struct http_response *res, unsigned char *wanted, uint32_t ix)
+{
+	if (wanted[ix]) {
+		rf_error(res, 400, "PropertyValueIncorrect", "Name each resource block once.",
+			 "The property 'Links/ResourceBlocks' with the requested value of '%s' "
+			 "could not be written because the value is not acceptable for the "
+			 "property (it is named twice).",
+			 dhp_core_server(rf_core(rf))->units[ix].id);
+		return -EINVAL;
 	}
+	wanted[ix] = 1;
 	return 0;
+}
+
+/*
+ * The new list, as marks in wanted[unit index]: the patch applied to the
+ * current list element by element (DSP0266). A link replaces the element
+ * at its place, or is added past the end; {} keeps the element; null
+ * removes it; current elements past the patch's end are removed. {} or
+ * null past the end add nothing. (DSP0266's order, modifications, then
+ * removals, then additions, makes the same set.)
+ */
+static int apply_patch(struct redfish *rf, struct http_response *res,
+		       const struct dhp_partition *p, const json_t *blocks, unsigned char *wanted)
+{
+	struct dhp_core *core = rf_core(rf);
+	struct dhp_server *server = dhp_core_server(core);
+	uint32_t *cur = calloc(server->n_units ? server->n_units : 1, sizeof(*cur));
+	size_t n_cur;
+	int r = 0;
+
+	if (!cur) {
+		rf_send(res, 500, NULL);
+		return -ENOMEM;
+	}
+	n_cur = current_units(core, p, cur);
+	for (size_t i = 0; !r && i < json_array_size(blocks); i++) {
+		const json_t *el = json_array_get(blocks, i);
+		struct dhp_unit *u;
+
+		if (json_is_null(el))
+			continue;
+		if (!json_object_size(el)) {
+			if (i < n_cur)
+				r = want(rf, res, wanted, cur[i]);
+			continue;
+		}
+		r = rf_block_ref(rf, res, el, &u);
+		if (!r)
+			r = want(rf, res, wanted, dhp_server_unit_index(server, u));
+	}
+	free(cur);
+	return r;
 }
 
 struct diff {
@@ -109,7 +155,6 @@ void rf_systems_patch(struct redfish *rf, const struct rf_request *req, struct h
 	const json_t *blocks;
 	unsigned char *wanted;
 	struct diff d = { .n_add = 0 };
-	char etag[128];
 	int r;
 
 	if (!p) {
@@ -119,22 +164,12 @@ void rf_systems_patch(struct redfish *rf, const struct rf_request *req, struct h
 			rf_not_found(res, "ComputerSystem", req->params[0]);
 		return;
 	}
-	if (rf_check(res, req->body, patch_props, NULL) < 0 ||
+	/* Preconditions first: a stale ETag is 412 whatever the body says. */
+	if (rf_precondition(res, req->if_match, rf_system_json(rf, p)) < 0 ||
+	    rf_no_operation(res, req->body) < 0 ||
+	    rf_check(res, req->body, patch_props, NULL) < 0 ||
 	    rf_apply_time(res, req->body, NULL, &rq.on_restart) < 0)
 		return;
-	if (req->if_match) {
-		if (!rf_system_etag(rf, p, etag, sizeof(etag))) {
-			rf_send(res, 500, NULL);
-			return;
-		}
-		if (!rf_if_match(req->if_match, etag)) {
-			rf_error(res, 412, "PreconditionFailed",
-				 "GET the resource for its current ETag, then retry.",
-				 "The ETag supplied did not match the ETag required to change this "
-				 "resource.");
-			return;
-		}
-	}
 	blocks = json_object_get(json_object_get(req->body, "Links"), "ResourceBlocks");
 	if (!blocks) {
 		rf_send(res, 200, rf_system_json(rf, p));	/* nothing to change */
@@ -145,7 +180,7 @@ void rf_systems_patch(struct redfish *rf, const struct rf_request *req, struct h
 		rf_send(res, 500, NULL);
 		return;
 	}
-	r = mark_wanted(rf, res, blocks, wanted);
+	r = apply_patch(rf, res, p, blocks, wanted);
 	if (!r)
 		r = diff_units(rf, res, p, wanted, &d);
 	free(wanted);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * /redfish/v1/Systems: partitions as ComputerSystems. Listing, reading,
- * creating (POST with Links.ResourceBlocks: specific composition, as in
- * DMTF's bladed-partitions mockup) and deleting; the route table of every
- * system URI. Changes to a system's units are systems-patch.c, its actions
+ * creating (POST with Links.ResourceBlocks, to the collection or its
+ * Members: specific composition, as in DMTF's bladed-partitions mockup)
+ * and deleting (If-Match checked); the route table of every system URI. Changes to a system's units are systems-patch.c, its actions
  * systems-actions.c, its processors and memory systems-parts.c.
  */
 #include "redfish/resources/resources.h"
@@ -147,7 +147,7 @@ static void systems_create(struct redfish *rf, const struct rf_request *req,
 		rf_bad_value(res, NULL, "Oem/Dhp/OsProfile", rq.profile);
 		return;
 	}
-	if (!strcmp(rq.partition, RF_CAPS_ID)) {
+	if (!strcmp(rq.partition, RF_CAPS_ID) || !strcmp(rq.partition, "Members")) {
 		rf_error(res, 409, "ResourceAlreadyExists", "Choose another name.",
 			 "The requested resource of type ComputerSystem with the property Name "
 			 "with the value '%s' already exists.", rq.partition);
@@ -172,16 +172,19 @@ static void systems_delete(struct redfish *rf, const struct rf_request *req,
 			   struct http_response *res)
 {
 	struct dhp_request rq = { .verb = DHP_VERB_DELETE, .partition = req->params[0] };
+	struct dhp_partition *p = rf_partition(rf, req->params[0]);
 	struct dhp_error err = { 0 };
 
 	if (!strcmp(req->params[0], RF_CAPS_ID)) {
 		rf_not_allowed(res, "GET");
 		return;
 	}
-	if (!rf_partition(rf, req->params[0])) {
+	if (!p) {
 		rf_not_found(res, "ComputerSystem", req->params[0]);
 		return;
 	}
+	if (rf_precondition(res, req->if_match, rf_system_json(rf, p)) < 0)
+		return;
 	/* Deleting is a commit only, run on the loop's next turn: answered
 	 * as done, like the create. */
 	if (dhp_core_submit(rf_core(rf), &rq, NULL, &err) < 0) {
@@ -198,6 +201,8 @@ static void systems_delete(struct redfish *rf, const struct rf_request *req,
 const struct rf_route rf_routes_systems[] = {
 	{ HTTP_GET, RF_SYSTEMS, systems_list, LOGIN },
 	{ HTTP_POST, RF_SYSTEMS, systems_create, CONFIGURE },
+	/* A POST to a collection's Members is one to the collection (DSP0266). */
+	{ HTTP_POST, RF_SYSTEMS "/Members", systems_create, CONFIGURE },
 	{ HTTP_GET, SYSTEM, systems_get, LOGIN },
 	{ HTTP_PATCH, SYSTEM, rf_systems_patch, CONFIGURE },
 	{ HTTP_DELETE, SYSTEM, systems_delete, CONFIGURE },

@@ -127,6 +127,7 @@ static void task_delete(struct redfish *rf, const struct rf_request *req,
 			struct http_response *res)
 {
 	struct dhp_error err = { 0 };
+	struct dhp_op op;
 	uint64_t id;
 	int r;
 
@@ -134,6 +135,11 @@ static void task_delete(struct redfish *rf, const struct rf_request *req,
 		rf_not_found(res, "Task", req->params[0]);
 		return;
 	}
+	/* If-Match against the Task as GET shows it (built only when asked:
+	 * its messages come from the store). */
+	if (req->if_match && (task_op(rf, req, res, &op) < 0 ||
+			      rf_precondition(res, req->if_match, rf_task_json(rf, &op)) < 0))
+		return;
 	r = dhp_core_delete_op(rf_core(rf), id, &err);
 	if (r == -ENOENT)
 		rf_not_found(res, "Task", req->params[0]);
