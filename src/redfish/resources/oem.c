@@ -149,6 +149,7 @@ static const char *data_type(enum rf_kind kind)
 	case RF_BOOL:
 		return "Boolean";
 	case RF_LINKS:
+	case RF_LINKS_PATCH:
 		return "ObjectArray";
 	case RF_OBJECT:
 	case RF_LINK:
