@@ -35,9 +35,19 @@ void dhp_server_free(struct dhp_server *server)
 	free(server->partitions);
 	free(server->strings);
 	free(server->units);
+	free(server->distances);
 	dhp_strindex_release(&server->unit_index);
 	dhp_strindex_release(&server->string_index);
 	free(server);
+}
+
+unsigned dhp_server_distance(const struct dhp_server *server, unsigned a, unsigned b)
+{
+	if (a >= server->n_sockets || b >= server->n_sockets)
+		return DHP_DISTANCE_REMOTE;
+	if (server->distances)
+		return server->distances[(size_t)a * server->n_sockets + b];
+	return a == b ? DHP_DISTANCE_LOCAL : DHP_DISTANCE_REMOTE;
 }
 
 static const char *unit_key(const void *ctx, uint32_t pos)

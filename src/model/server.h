@@ -27,6 +27,10 @@ struct dhp_server {
 	unsigned n_sockets;
 	struct dhp_unit *units;		/* in topology order */
 	size_t n_units, cap_units;
+	/* NUMA distances between sockets, ACPI SLIT style (10 is local),
+	 * n_sockets × n_sockets, row by row; NULL: the defaults below. Read
+	 * them with dhp_server_distance(). */
+	uint8_t *distances;
 	struct dhp_partition **partitions;
 	size_t n_partitions, cap_partitions;
 	/* private */
@@ -72,6 +76,13 @@ void dhp_server_remove_partition(struct dhp_server *server, uint32_t id);
 struct dhp_partition *dhp_server_partition(struct dhp_server *server, uint32_t id);
 struct dhp_partition *dhp_server_partition_by_name(struct dhp_server *server,
 						   const char *name);
+
+#define DHP_DISTANCE_LOCAL 10	/* a socket to itself (ACPI SLIT) */
+#define DHP_DISTANCE_REMOTE 21	/* between two sockets, without a table */
+/* The NUMA distance from socket a to socket b: the topology's table, or
+ * DHP_DISTANCE_LOCAL / DHP_DISTANCE_REMOTE. Sockets out of range are
+ * remote. Placement chooses by it; QEMU guests see it (-numa dist). */
+unsigned dhp_server_distance(const struct dhp_server *server, unsigned a, unsigned b);
 
 /* Units a partition owns now, of one type (or all: DHP_UNIT_TYPE_MAX). */
 unsigned dhp_server_count_units(const struct dhp_server *server, uint32_t partition,
