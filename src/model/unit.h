@@ -51,6 +51,9 @@ struct dhp_unit {
 	bool boot;			/* the boot memory of its running partition */
 	uint32_t staged_partition;	/* joins this partition at its next restart */
 	bool staged_remove;		/* leaves its partition at its next restart */
+	/* In the spare pool (issue 11): held back from composition and
+	 * resizes, taken first by hot replaces. Set by the operator. */
+	bool spare;
 
 	/* Runtime only. */
 	uint64_t busy_op;		/* operation holding the unit, 0 if none */
