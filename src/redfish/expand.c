@@ -8,7 +8,7 @@
  * both; $levels says how deep expanded resources are expanded in turn.
  *
  * One answer reads at most RF_EXPAND_MAX_RESOURCES resources and
- * RF_EXPAND_MAX_BYTES of them: a collection whose members do not all fit
+ * RF_EXPAND_MAX_BYTES of them (as $select keeps them): a collection whose members do not all fit
  * keeps those that do, and a Members@odata.nextLink says where the rest
  * is; any other link left over stays a link.
  */
@@ -64,11 +64,13 @@ static bool budget_left(const struct expand *x)
 }
 
 /*
- * The resource at id, expanded levels - 1 deeper, or NULL: not readable
- * as JSON (it stays a link), or over the budget (then none is left). The
- * first resource of an answer always fits, so that paging moves on.
+ * The resource at id, as select keeps it (NULL: whole), expanded
+ * levels - 1 deeper, or NULL: not readable as JSON (it stays a link), or
+ * over the budget (then none is left). The first resource of an answer
+ * always fits, so that paging moves on.
  */
-static json_t *read_resource(struct expand *x, const char *id, unsigned levels)
+static json_t *read_resource(struct expand *x, const char *id, unsigned levels,
+			     const json_t *select)
 {
 	struct http_response res = { 0 };
 	json_t *body = NULL;
@@ -77,6 +79,8 @@ static json_t *read_resource(struct expand *x, const char *id, unsigned levels)
 		return NULL;
 	rf_get(x->rf, x->req, id, &res);
 	if (res.status == 200 && json_is_object(res.body)) {
+		if (select)
+			rf_query_select(res.body, select);
 		x->scratch.len = 0;
 		if (http_json_append(&x->scratch, res.body) < 0 || x->scratch.failed) {
 			x->error = -ENOMEM;
@@ -120,7 +124,8 @@ static int expand_members(struct expand *x, json_t *coll, json_t *members, unsig
 
 	for (i = 0; i < json_array_size(members) && !x->error; i++) {
 		const char *id = link_target(json_array_get(members, i));
-		json_t *r = id ? read_resource(x, id, levels) : NULL;
+		json_t *r = id ? read_resource(x, id, levels,
+					       coll == x->answer ? x->q->select : NULL) : NULL;
 
 		if (r)
 			json_array_set_new(members, i, r);
@@ -145,7 +150,7 @@ static json_t *expand_value(struct expand *x, json_t *v, unsigned levels, bool i
 	json_t *item, *r;
 
 	if (id && wanted(x, in_links))
-		return strcmp(id, x->req->path) ? read_resource(x, id, levels) : NULL;
+		return strcmp(id, x->req->path) ? read_resource(x, id, levels, NULL) : NULL;
 	if (json_is_object(v)) {
 		expand_object(x, v, levels, in_links);
 	} else if (json_is_array(v)) {

@@ -137,8 +137,8 @@ extern const struct rf_route rf_routes_console[];	/* resources/console.c */
 /* The caps of $expand (docs/redfish.md, "Query parameters"): beyond them
  * a collection's members are cut, with a Members@odata.nextLink. */
 #define RF_EXPAND_MAX_LEVELS	3
-#define RF_EXPAND_MAX_RESOURCES	1000
-#define RF_EXPAND_MAX_BYTES	(4u << 20)	/* of the resources read */
+#define RF_EXPAND_MAX_RESOURCES	8192
+#define RF_EXPAND_MAX_BYTES	(4u << 20)	/* of the resources read, as selected */
 
 enum rf_expand {
 	RF_EXPAND_NONE,
@@ -180,10 +180,13 @@ bool rf_query_shapes(const struct rf_query *q);
  * a resource that is not a collection is a 400. */
 void rf_query_only(struct redfish *rf, const struct rf_query *q, const struct rf_request *req,
 		   struct http_response *res);
-/* $top/$skip, $expand and $select on a GET's 200 answer in res, in that
- * order; an error replaces the answer. */
+/* $top/$skip, $select and $expand on a GET's 200 answer in res; an
+ * error replaces the answer. */
 void rf_query_apply(struct redfish *rf, const struct rf_query *q, const struct rf_request *req,
 		    struct http_response *res);
+/* Keep of obj what tree (struct rf_query's select) names, and its
+ * @odata.* annotations. */
+void rf_query_select(json_t *obj, const json_t *tree);
 /* The link to the rest of the collection at path, from skip on (top: how
  * many of them were asked for, 0 for all), with q's $expand and $select:
  * 0, or -ENAMETOOLONG. */
@@ -197,8 +200,9 @@ struct rf_expand_budget {
 };
 /*
  * Replace the links in body (the answer at req->path) by the resources
- * they name, levels deep, as mode says. A collection whose members do
- * not all fit in budget keeps those that do, with a
+ * they name, levels deep, as q says. The members of the answer's own
+ * collection are read as q's $select keeps them. A collection whose
+ * members do not all fit in budget keeps those that do, with a
  * Members@odata.nextLink to the rest. 0, or -ENOMEM.
  */
 int rf_expand(struct redfish *rf, const struct rf_request *req, const struct rf_query *q,

@@ -119,8 +119,7 @@ static int page(const struct rf_query *q, const struct rf_request *req, json_t *
 	return json_object_set_new(body, "Members@odata.nextLink", json_string(next)) ? -ENOMEM : 0;
 }
 
-/* Keep what tree selects of obj, and its @odata.* annotations. */
-static void select_props(json_t *obj, const json_t *tree)
+void rf_query_select(json_t *obj, const json_t *tree)
 {
 	const char *key;
 	json_t *value;
@@ -136,28 +135,13 @@ static void select_props(json_t *obj, const json_t *tree)
 		if (!sel) {
 			json_object_del(obj, key);
 		} else if (json_is_object(value)) {
-			select_props(value, sel);
+			rf_query_select(value, sel);
 		} else if (json_is_array(value)) {
 			json_array_foreach(value, i, item)
 				if (json_is_object(item))
-					select_props(item, sel);
+					rf_query_select(item, sel);
 		}
 	}
-}
-
-/* $select of a collection applies to its members (those expanded). */
-static void select_answer(const struct rf_query *q, json_t *body, json_t *members)
-{
-	size_t i;
-	json_t *m;
-
-	if (!members) {
-		select_props(body, q->select);
-		return;
-	}
-	json_array_foreach(members, i, m)
-		if (json_object_size(m) != 1 || !json_object_get(m, "@odata.id"))
-			select_props(m, q->select);
 }
 
 void rf_query_apply(struct redfish *rf, const struct rf_query *q, const struct rf_request *req,
@@ -184,12 +168,12 @@ void rf_query_apply(struct redfish *rf, const struct rf_query *q, const struct r
 		r = page(q, req, res->body, members);
 		members = members_of(res);
 	}
+	/* $select of a resource first, so that only what it keeps is
+	 * expanded; of a collection, its members', as expand.c reads them. */
 	if (!r && q->select && !members)
-		select_answer(q, res->body, NULL);	/* first: expand only what is kept */
+		rf_query_select(res->body, q->select);
 	if (!r && q->expand != RF_EXPAND_NONE)
 		r = rf_expand(rf, req, q, res->body, &budget);
-	if (!r && q->select && members)
-		select_answer(q, res->body, members);
 	if (r < 0)
 		replace_by_error(res, 500, "InternalError", "Out of memory while answering the query.");
 }
