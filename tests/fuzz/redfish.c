@@ -14,7 +14,6 @@
  *   path         already percent-decoded, as src/http hands it on
  *   If-Match     ("" for absent)
  *   query        decoded, "name=value&name&..." as src/http splits it
- *                ("$filter=..." in the older seeds)
  *   Last-Event-ID ("" for absent)
  *   body         JSON; what is not a JSON object is refused (400) through
  *                the handler's refuse, as src/http does
