@@ -46,7 +46,7 @@ static int list_ops(struct ctl *ctl)
 	json_t *tasks, *task, **rows;
 	size_t i, n;
 
-	if (collection_get(ctl, TASKS, &tasks, &err) < 0)
+	if (collection_get(ctl, TASKS, NULL, &tasks, &err) < 0)
 		return ctl_error_print(&err);
 	n = json_array_size(tasks);
 	rows = calloc(n ? n : 1, sizeof(*rows));

@@ -85,7 +85,7 @@ int cmd_partitions(struct ctl *ctl, const struct ctl_args *args)
 	size_t i;
 
 	(void)args;
-	if (collection_get(ctl, SYSTEMS, &systems, &err) < 0)
+	if (collection_get(ctl, SYSTEMS, NULL, &systems, &err) < 0)
 		return ctl_error_print(&err);
 	t.rows = json_array();
 	json_array_foreach(systems, i, sys) {

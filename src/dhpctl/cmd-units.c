@@ -9,6 +9,10 @@
 #include "http.h"
 
 #define BLOCKS "/redfish/v1/CompositionService/ResourceBlocks"
+/* What unit_row() and count_units() read of a resource block. */
+#define UNIT_PROPERTIES "Id,ResourceBlockType,Status/Health,"				\
+			"CompositionStatus/CompositionState,Links/ComputerSystems,"	\
+			"Oem/Dhp/Type,Oem/Dhp/Model,Oem/Dhp/SizeMiB,Oem/Dhp/Powered"
 
 static const struct col unit_cols[] = {
 	{ "id", "UNIT", COL_TEXT, false },
@@ -96,7 +100,7 @@ int cmd_units(struct ctl *ctl, const struct ctl_args *args)
 	if (!known)
 		return ctl_usage("unknown unit type \"%s\" (processor, memory or io-host-bridge)",
 				 type);
-	if (collection_get(ctl, BLOCKS, &blocks, &err) < 0)
+	if (collection_get(ctl, BLOCKS, UNIT_PROPERTIES, &blocks, &err) < 0)
 		return ctl_error_print(&err);
 	t.rows = json_array();
 	json_array_foreach(blocks, i, rb) {
@@ -188,9 +192,9 @@ int cmd_server(struct ctl *ctl, const struct ctl_args *args)
 	size_t i;
 
 	(void)args;
-	if (collection_get(ctl, "/redfish/v1/Chassis", &chassis, &err) < 0 ||
-	    (!ctl->json && (collection_get(ctl, BLOCKS, &blocks, &err) < 0 ||
-			    collection_get(ctl, "/redfish/v1/Systems", &systems, &err) < 0))) {
+	if (collection_get(ctl, "/redfish/v1/Chassis", NULL, &chassis, &err) < 0 ||
+	    (!ctl->json && (collection_get(ctl, BLOCKS, UNIT_PROPERTIES, &blocks, &err) < 0 ||
+			    collection_get(ctl, "/redfish/v1/Systems", NULL, &systems, &err) < 0))) {
 		json_decref(chassis);
 		json_decref(blocks);
 		return ctl_error_print(&err);

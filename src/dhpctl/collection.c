@@ -4,7 +4,8 @@
  * links; a listing needs their contents. When the service root says that
  * $expand works, one request brings them all; otherwise each member is
  * read in turn over the one kept-alive connection. Either way the result
- * is the same array, so the verbs do not care which it was.
+ * is the same array, so the verbs do not care which it was. A service
+ * with $select sends only the properties a verb reads.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ static int probe_expand(struct ctl *ctl, struct ctl_error *err)
 			 json_is_true(jget(eq, "Levels")) ? "($levels=1)" : "");
 		ctl->expand = 1;
 	}
+	ctl->select = json_is_true(jget(root, "ProtocolFeaturesSupported/SelectQuery"));
 	json_decref(root);
 	return 0;
 }
@@ -74,14 +76,15 @@ static int add_members(struct ctl *ctl, const json_t *coll, json_t *out, struct 
 	return 0;
 }
 
-static int read_all(struct ctl *ctl, const char *path, bool expand, json_t *out,
-		    struct ctl_error *err)
+static int read_all(struct ctl *ctl, const char *path, bool expand, const char *select,
+		    json_t *out, struct ctl_error *err)
 {
 	char page[2048];
 	int r = 0;
 
-	snprintf(page, sizeof(page), "%s%s%s", path, expand ? "?" : "",
-		 expand ? ctl->expand_query : "");
+	snprintf(page, sizeof(page), "%s%s%s%s%s", path, expand ? "?" : "",
+		 expand ? ctl->expand_query : "", expand && select ? "&$select=" : "",
+		 expand && select ? select : "");
 	for (unsigned n = 0; n < MAX_PAGES; n++) {
 		const char *next;
 		json_t *coll;
@@ -104,8 +107,8 @@ static int read_all(struct ctl *ctl, const char *path, bool expand, json_t *out,
 			     "the collection %s has more than %u pages", path, MAX_PAGES);
 }
 
-int collection_get(struct ctl *ctl, const char *path, json_t **ret_members,
-		   struct ctl_error *err)
+int collection_get(struct ctl *ctl, const char *path, const char *select,
+		   json_t **ret_members, struct ctl_error *err)
 {
 	json_t *out = json_array();
 	int r;
@@ -116,7 +119,7 @@ int collection_get(struct ctl *ctl, const char *path, json_t **ret_members,
 	if (r == 0 && ctl->expand) {
 		struct ctl_error expand_err = { 0 };
 
-		r = read_all(ctl, path, true, out, &expand_err);
+		r = read_all(ctl, path, true, ctl->select ? select : NULL, out, &expand_err);
 		/* A service that advertises $expand but refuses it here, or whose
 		 * expanded answer is too large: read the members one by one. */
 		if (r < 0 && (expand_err.exit_code == CTL_EXIT_REFUSED || r == -EFBIG)) {
@@ -128,7 +131,7 @@ int collection_get(struct ctl *ctl, const char *path, json_t **ret_members,
 		}
 	}
 	if (r == 0 && !ctl->expand)
-		r = read_all(ctl, path, false, out, err);
+		r = read_all(ctl, path, false, NULL, out, err);
 	if (r < 0) {
 		json_decref(out);
 		return r;

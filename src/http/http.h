@@ -61,6 +61,12 @@ void http_limits_default(struct http_limits *limits);
 #define HTTP_PATH_MAX 512		/* a path this long or longer: 404 */
 #define HTTP_MAX_QUERY_PARAMS 64	/* a query with more: 414 */
 
+/* One query parameter, decoded: "?a=1&b" is {"a", "1"}, {"b", NULL}. */
+struct http_query_param {
+	const char *name;
+	const char *value;		/* NULL when the parameter has no '=' */
+};
+
 /* A request, valid during the handler's call only. */
 struct http_request {
 	enum http_method method;
@@ -69,10 +75,15 @@ struct http_request {
 				 * borrowed: the server frees it after the call */
 	/* Headers (NULL when absent). */
 	const char *if_match;
+	const char *if_none_match;
 	const char *last_event_id;
 	const char *range;		/* Range: "bytes=..." */
-	/* Query parameters (NULL when absent). */
-	const char *filter;		/* $filter */
+	const char *odata_version;	/* OData-Version */
+	/* The query's parameters in the order sent, duplicates included
+	 * (at most HTTP_MAX_QUERY_PARAMS: admit.c refuses more). What they
+	 * mean is the handler's business. */
+	const struct http_query_param *query;
+	unsigned n_query;
 	/* Credentials (NULL when absent): X-Auth-Token, or Basic auth. */
 	const char *token;
 	const char *user;
@@ -113,7 +124,9 @@ struct http_header {
 	char value[256];
 };
 
-#define HTTP_MAX_HEADERS 6
+/* A GET's answer alone carries ETag, Allow and Link; a console's
+ * Accept-Ranges and Content-Range too. */
+#define HTTP_MAX_HEADERS 10
 
 /* What a handler answers: zero it, then fill it. */
 struct http_response {

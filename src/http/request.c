@@ -2,10 +2,11 @@
 /*
  * One request, as MHD hands it over: refused from its headers alone
  * (limits, content type), or its body taken (up to limits.max_body) and
- * parsed (JSON, depth checked), its credentials and the headers a service
- * uses picked out, and the handler called; then its answer queued
- * (response.c). Every refusal goes through the handler's refuse call, so
- * that its body is in the service's error format.
+ * parsed (JSON, depth checked), its credentials, the headers a service
+ * uses and the query's parameters picked out, and the handler called;
+ * then its answer queued (response.c). Every refusal goes through the
+ * handler's refuse call, so that its body is in the service's error
+ * format.
  */
 #include "http/internal.h"
 
@@ -160,6 +161,23 @@ static const char *peer(struct http_req *r, char *buf, size_t len)
 	return buf;
 }
 
+struct query_list {
+	struct http_query_param params[HTTP_MAX_QUERY_PARAMS];
+	unsigned n;
+};
+
+static enum MHD_Result add_query_param(void *cls, enum MHD_ValueKind kind, const char *name,
+				       const char *value)
+{
+	struct query_list *q = cls;
+
+	(void)kind;
+	if (q->n == HTTP_MAX_QUERY_PARAMS)	/* admit.c refused more: cannot happen */
+		return MHD_NO;
+	q->params[q->n++] = (struct http_query_param){ .name = name, .value = value };
+	return MHD_YES;
+}
+
 static void handle(struct http_req *r, const char *url, const char *method,
 		   struct http_response *res)
 {
@@ -168,6 +186,7 @@ static void handle(struct http_req *r, const char *url, const char *method,
 	struct http_request req = {
 		.method = http_method_parse(method), .path = url, .token = header(r, "X-Auth-Token"),
 	};
+	struct query_list query = { .n = 0 };
 	char *user, *password = NULL;
 
 	if (strlen(url) >= HTTP_PATH_MAX) {
@@ -177,9 +196,13 @@ static void handle(struct http_req *r, const char *url, const char *method,
 	if (parse_body(r, &r->server->limits, &req.body, res) < 0)
 		return;
 	req.if_match = header(r, "If-Match");
+	req.if_none_match = header(r, "If-None-Match");
 	req.last_event_id = header(r, "Last-Event-ID");
 	req.range = header(r, "Range");
-	req.filter = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "$filter");
+	req.odata_version = header(r, "OData-Version");
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_query_param, &query);
+	req.query = query.params;
+	req.n_query = query.n;
 	user = req.token ? NULL : MHD_basic_auth_get_username_password(r->conn, &password);
 	req.user = user;
 	req.password = password;

@@ -5,13 +5,19 @@
  *   redfish.c          the service object, its context for handlers, who
  *                      is asking, and its side of the HTTP server
  *   errors.c           Redfish errors (Base registry 1.22)
- *   routes.c           routing, authentication, privileges, ETags
+ *   routes.c           routing, authentication, privileges, ETags, and
+ *                      the headers of a GET's answer (Allow, Link)
+ *   query.c            query parameters: which, and whether valid
+ *   query-apply.c      only, $top/$skip and $select on a GET's answer
+ *   expand.c           $expand: links replaced by the resources they name
  *   event-format.c     an event of dhp's journal as a Redfish Event
  *   sse.c              the SSE hub: streams, replay, live fan-out
  *   resources/         one file per resource (resources/resources.h)
  *
  * Calls go one way: redfish.c → routes.c → resources → sse.c →
- * event-format.c; everything uses errors.c. A handler fills a
+ * event-format.c; routes.c → query.c, query-apply.c → expand.c, and
+ * these call back into routes.c's rf_get() for the resources they read;
+ * everything uses errors.c. A handler fills a
  * struct http_response (http/http.h): a JSON body, headers, or a stream.
  * Handlers run on dhpd's one event loop and never block.
  */
@@ -39,9 +45,11 @@ struct rf_request {
 	json_t *body;			/* parsed JSON body, or NULL if none */
 	/* Headers the service uses (NULL when absent). */
 	const char *if_match;
+	const char *if_none_match;
 	const char *last_event_id;
 	const char *range;		/* Range: "bytes=..." (the console) */
-	/* Query parameters the service uses (NULL when absent). */
+	/* Query parameters a handler uses (NULL when absent); the others
+	 * apply to every GET's answer, in routes.c (struct rf_query). */
 	const char *filter;		/* $filter */
 	const struct auth_principal *who;	/* NULL only on unauthenticated routes */
 	const char *source;		/* the client's address ("" if unknown) */
@@ -100,6 +108,15 @@ void rf_ok(struct http_response *res, unsigned status, json_t *body);
  * resource. Never fails (http_handler.handle).
  */
 void rf_handle(void *ctx, const struct http_request *req, struct http_response *res);
+/*
+ * What a GET of path answers, as req's caller may read it: the route's
+ * privilege is checked (403), no route is 404. res starts zeroed; the
+ * caller releases it. path need not be a route's own spelling (a trailing
+ * '/' is ignored). For $expand and only, which read the resources that
+ * links name.
+ */
+void rf_get(struct redfish *rf, const struct rf_request *req, const char *path,
+	    struct http_response *res);
 /* 429 with Retry-After: source is blocked after failed logins (err says so). */
 void rf_throttled(struct redfish *rf, const char *source, const struct dhp_error *err,
 		  struct http_response *res);
@@ -115,6 +132,82 @@ extern const struct rf_route rf_routes_sessions[];	/* resources/sessions.c */
 extern const struct rf_route rf_routes_accounts[];	/* resources/accounts.c */
 extern const struct rf_route rf_routes_console[];	/* resources/console.c */
 extern const struct rf_route rf_routes_oem[];		/* resources/oem.c */
+
+/* ---- query.c, query-apply.c, expand.c: query parameters ---- */
+
+/* The caps of $expand (docs/redfish.md, "Query parameters"): beyond them
+ * a collection's members are cut, with a Members@odata.nextLink. */
+#define RF_EXPAND_MAX_LEVELS	3
+#define RF_EXPAND_MAX_RESOURCES	8192
+#define RF_EXPAND_MAX_BYTES	(4u << 20)	/* of the resources read, as selected */
+
+enum rf_expand {
+	RF_EXPAND_NONE,
+	RF_EXPAND_SUBORDINATE,		/* ".": links not under Links */
+	RF_EXPAND_LINKS,		/* "~": links under Links only */
+	RF_EXPAND_ALL,			/* "*": every link */
+};
+
+/* A request's query parameters, checked (DSP0266 "Query parameters"). */
+struct rf_query {
+	enum rf_expand expand;
+	unsigned levels;		/* of $expand: 1 to RF_EXPAND_MAX_LEVELS */
+	json_t *select;			/* $select as a tree: {"Status": {"Health": true},
+					 * "Name": true}; NULL: every property */
+	const char *select_text;	/* $select as sent (for a next link) */
+	bool has_top, has_skip;
+	uint64_t top, skip;
+	bool only;
+	const char *filter;		/* $filter, the handler's business */
+};
+
+/*
+ * Check the query parameters of a request of method: 0 and q filled, or
+ * -EINVAL with the error in res: 501 QueryNotSupported for an unknown
+ * "$" parameter (or excerpt), 400 for a bad value, a forbidden
+ * combination, or a query on a method other than GET and HEAD. Other
+ * unknown parameters are ignored. q borrows the request's strings;
+ * release it with rf_query_release().
+ */
+int rf_query_parse(struct rf_query *q, enum http_method method,
+		   const struct http_query_param *params, unsigned n,
+		   struct http_response *res);
+void rf_query_release(struct rf_query *q);
+/* Whether q asks anything of a GET's answer (only, $top, $skip,
+ * $expand, $select). */
+bool rf_query_shapes(const struct rf_query *q);
+/* The answer of q->only: a collection of exactly one member becomes that
+ * member (its GET's answer); any other collection is left as it is, and
+ * a resource that is not a collection is a 400. */
+void rf_query_only(struct redfish *rf, const struct rf_query *q, const struct rf_request *req,
+		   struct http_response *res);
+/* $top/$skip, $select and $expand on a GET's 200 answer in res; an
+ * error replaces the answer. */
+void rf_query_apply(struct redfish *rf, const struct rf_query *q, const struct rf_request *req,
+		    struct http_response *res);
+/* Keep of obj what tree (struct rf_query's select) names, and its
+ * @odata.* annotations. */
+void rf_query_select(json_t *obj, const json_t *tree);
+/* The link to the rest of the collection at path, from skip on (top: how
+ * many of them were asked for, 0 for all), with q's $expand and $select:
+ * 0, or -ENAMETOOLONG. */
+int rf_query_next_link(const struct rf_query *q, const char *path, uint64_t skip,
+		       uint64_t top, char *buf, size_t len);
+
+/* What $expand may still read in one answer. */
+struct rf_expand_budget {
+	unsigned resources;
+	size_t bytes;
+};
+/*
+ * Replace the links in body (the answer at req->path) by the resources
+ * they name, levels deep, as q says. The members of the answer's own
+ * collection are read as q's $select keeps them. A collection whose
+ * members do not all fit in budget keeps those that do, with a
+ * Members@odata.nextLink to the rest. 0, or -ENOMEM.
+ */
+int rf_expand(struct redfish *rf, const struct rf_request *req, const struct rf_query *q,
+	      json_t *body, struct rf_expand_budget *budget);
 
 /* ---- sse.c: the SSE hub (docs/dhpd.md, "Event stream") ---- */
 

@@ -2,10 +2,13 @@
 /*
  * Routing: which handler answers a method and path, and whether the
  * caller may call it. The HTTP server (http/http.h) has parsed and limited
- * the request; this file authenticates it, checks the route's privilege
- * and the service's state, calls the handler and adds the ETag.
+ * the request; this file authenticates it, checks the route's privilege,
+ * the service's state, the OData version and the query (query.c), calls
+ * the handler, and gives a GET's answer its query's shape and its
+ * headers: ETag (and If-None-Match), Allow, Link.
  */
 #include "redfish/internal.h"
+#include "redfish/resources/resources.h"	/* rf_if_match */
 
 #include <stdio.h>
 #include <string.h>
@@ -88,17 +91,26 @@ static void find_route(const char *path, enum http_method method, struct match *
 		m->allowed |= 1u << HTTP_HEAD;
 }
 
-static void method_not_allowed(struct http_response *res, unsigned allowed)
+/* "GET, HEAD, ..." of the methods in allowed (1 << method). */
+static const char *allow_list(unsigned allowed, char *buf, size_t len)
 {
-	char allow[64] = "";
 	size_t pos = 0;
 
+	buf[0] = '\0';
 	for (unsigned i = 0; i < HTTP_METHOD_MAX; i++) {
-		if (!(allowed & (1u << i)) || pos >= sizeof(allow))
+		if (!(allowed & (1u << i)) || pos >= len)
 			continue;
-		pos += (size_t)snprintf(allow + pos, sizeof(allow) - pos, "%s%s",
-					pos ? ", " : "", http_method_name((enum http_method)i));
+		pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", pos ? ", " : "",
+					http_method_name((enum http_method)i));
 	}
+	return buf;
+}
+
+static void method_not_allowed(struct http_response *res, unsigned allowed)
+{
+	char allow[64];
+
+	allow_list(allowed, allow, sizeof(allow));
 	rf_error(res, 405, "OperationNotAllowed", NULL,
 		 "the method is not allowed on this resource; allowed: %s", allow);
 	http_header(res, "Allow", "%s", allow);
@@ -147,17 +159,85 @@ static bool refuse_by_state(struct redfish *rf, struct http_response *res)
 	}
 }
 
-/* Single resources carry an ETag (docs/redfish.md); collections do not. */
-static void add_etag(const struct rf_request *req, struct http_response *res)
+/* DSP0266: a request for another OData version than 4.0 is refused. */
+static bool refuse_odata_version(const char *version, struct http_response *res)
 {
-	char etag[64];
+	if (!version || !strcmp(version, "4.0"))
+		return false;
+	rf_error(res, 412, "PreconditionFailed", "Send OData-Version: 4.0, or no OData-Version.",
+		 "OData-Version %.32s is not supported: dhp speaks OData 4.0", version);
+	return true;
+}
 
-	if ((req->method != HTTP_GET && req->method != HTTP_HEAD) || res->status != 200 ||
-	    !json_is_object(res->body) || json_object_get(res->body, "Members") ||
-	    http_response_header(res, "ETag"))
+/* Single resources carry an ETag (docs/redfish.md); collections do not.
+ * The ETag is the resource's whatever a query made of its representation
+ * (docs/redfish.md, "Query parameters"): so computed before the query
+ * shapes the answer. "" when none. */
+static void etag_of(const struct http_response *res, char *etag, size_t len)
+{
+	const char *set = http_response_header(res, "ETag");
+
+	etag[0] = '\0';
+	if (set)
+		snprintf(etag, len, "%s", set);
+	else if (json_is_object(res->body) && !json_object_get(res->body, "Members"))
+		http_etag(res->body, etag, len);
+}
+
+/* If-None-Match: 304 with no body when a tag matches (weak comparison:
+ * dhp's tags are weak). */
+static bool not_modified(const struct rf_request *req, const char *etag,
+			 struct http_response *res)
+{
+	if (!req->if_none_match || !*etag || !rf_if_match(req->if_none_match, etag))
+		return false;
+	http_response_release(res);
+	res->status = 304;
+	return true;
+}
+
+/* Link: the JSON schema of the answer's @odata.type, DMTF's published
+ * one ("#Chassis.v1_28_0.Chassis" is Chassis.v1_28_0.json; an unversioned
+ * "#ChassisCollection.ChassisCollection" ChassisCollection.json). */
+static void add_described_by(struct http_response *res)
+{
+	const char *type = json_string_value(json_object_get(res->body, "@odata.type"));
+	const char *last;
+
+	if (!type || type[0] != '#' || !(last = strrchr(type, '.')) || last == type + 1)
 		return;
-	http_etag(res->body, etag, sizeof(etag));
-	http_header(res, "ETag", "%s", etag);
+	http_header(res, "Link", "<https://redfish.dmtf.org/schemas/v1/%.*s.json>; rel=describedby",
+		    (int)(last - type - 1), type + 1);
+}
+
+/* What every GET and HEAD answer carries or becomes: only, the ETag,
+ * the query's shaping, If-None-Match, Allow and Link. */
+static void answer_get(struct redfish *rf, const struct rf_query *q, const struct rf_request *req,
+		       unsigned allowed, struct http_response *res)
+{
+	char etag[64], allow[64];
+
+	if (res->status >= 300)
+		return;
+	if (q->filter && !res->stream_open) {
+		res->n_headers = 0;
+		rf_error(res, 501, "QueryNotSupported", NULL, "Querying is not supported by the "
+			 "implementation: $filter is supported on the event stream only.");
+		return;
+	}
+	rf_query_only(rf, q, req, res);
+	etag_of(res, etag, sizeof(etag));
+	rf_query_apply(rf, q, req, res);
+	if (res->status >= 300)
+		return;
+	if (*etag && !http_response_header(res, "ETag"))
+		http_header(res, "ETag", "%s", etag);
+	if (not_modified(req, etag, res))
+		return;
+	if (!http_response_header(res, "Allow"))
+		http_header(res, "Allow", "%s", allow_list(allowed, allow, sizeof(allow)));
+	if (res->status == 200)
+		add_described_by(res);
 }
 
 /* "/redfish/v1/" is "/redfish/v1" (Redfish allows both). */
@@ -172,14 +252,73 @@ static const char *strip_slash(const char *path, char *buf, size_t len)
 	return buf;
 }
 
+void rf_get(struct redfish *rf, const struct rf_request *outer, const char *path,
+	    struct http_response *res)
+{
+	struct rf_request req = {
+		.method = HTTP_GET, .who = outer->who, .source = outer->source,
+	};
+	uint32_t have = outer->who ? outer->who->privileges : 0;
+	char buf[HTTP_PATH_MAX];
+	struct match m;
+
+	if (strlen(path) >= sizeof(buf)) {
+		rf_error(res, 404, "ResourceNotFound", NULL, "no resource at %.100s...", path);
+		return;
+	}
+	req.path = strip_slash(path, buf, sizeof(buf));
+	find_route(req.path, HTTP_GET, &m);
+	if (!m.route) {
+		rf_error(res, 404, "ResourceNotFound", NULL, "no resource at %s", req.path);
+		return;
+	}
+	if ((have & m.route->privilege) != m.route->privilege) {
+		rf_error(res, 403, "InsufficientPrivilege", NULL, "the role may not read %s",
+			 req.path);
+		return;
+	}
+	memcpy(req.params, m.params, sizeof(req.params));
+	req.n_params = m.n_params;
+	m.route->handler(rf, &req, res);
+}
+
+/* Everything of rf_handle() once the caller may call the route. */
+static void call_route(struct redfish *rf, const struct http_request *http, struct match *m,
+		       struct rf_request *req, struct http_response *res)
+{
+	bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
+	struct auth_principal who = { .privileges = 0 };
+	struct dhp_error err = { 0 };
+	struct rf_query q;
+
+	if (refuse_odata_version(http->odata_version, res) ||
+	    rf_query_parse(&q, req->method, http->query, http->n_query, res) < 0)
+		return;
+	/* A route open to all (the service root) expands what the caller's
+	 * credentials, if any, may read. */
+	if (!req->who && (q.expand != RF_EXPAND_NONE || q.only) &&
+	    (http->token || http->authorization) && !rf_authenticate(rf, http, &who, &err))
+		req->who = &who;
+	req->filter = q.filter;
+	/* Valid while the handler runs: a handler that keeps a param copies it. */
+	memcpy(req->params, m->params, sizeof(req->params));
+	req->n_params = m->n_params;
+	m->route->handler(rf, req, res);
+	if (!res->status)
+		rf_error(res, 500, "InternalError", NULL, "the handler gave no answer");
+	else if (get)
+		answer_get(rf, &q, req, m->allowed, res);
+	rf_query_release(&q);
+}
+
 void rf_handle(void *ctx, const struct http_request *http, struct http_response *res)
 {
 	struct redfish *rf = ctx;
 	struct auth_principal who = { .privileges = 0 };
 	struct rf_request req = {
 		.method = http->method, .body = http->body, .if_match = http->if_match,
-		.last_event_id = http->last_event_id, .range = http->range,
-		.filter = http->filter, .source = http->peer,
+		.if_none_match = http->if_none_match, .last_event_id = http->last_event_id,
+		.range = http->range, .source = http->peer,
 	};
 	char path[HTTP_PATH_MAX];
 	struct match m;
@@ -206,13 +345,5 @@ void rf_handle(void *ctx, const struct http_request *http, struct http_response 
 	}
 	if (m.route->privilege && refuse_by_state(rf, res))
 		return;
-	/* Valid while the handler runs: a handler that keeps a param copies it. */
-	memcpy(req.params, m.params, sizeof(req.params));
-	req.n_params = m.n_params;
-	m.route->handler(rf, &req, res);
-	if (!res->status) {
-		rf_error(res, 500, "InternalError", NULL, "the handler gave no answer");
-		return;
-	}
-	add_etag(&req, res);
+	call_route(rf, http, &m, &req, res);
 }

@@ -12,7 +12,9 @@
  *                password, "token" a session's X-Auth-Token, anything
  *                else the Authorization header as sent
  *   path         already percent-decoded, as src/http hands it on
- *   If-Match, $filter, Last-Event-ID   ("" for absent)
+ *   If-Match     ("" for absent)
+ *   query        decoded, "name=value&name&..." as src/http splits it
+ *   Last-Event-ID ("" for absent)
  *   body         JSON; what is not a JSON object is refused (400) through
  *                the handler's refuse, as src/http does
  * The answer must have a status, and a JSON body src/http's serializer
@@ -166,6 +168,27 @@ static const char *field(const uint8_t **p, const uint8_t *end, char *buf, size_
 	return buf;
 }
 
+/* A query into its parameters, in place, as libmicrohttpd splits one. */
+static unsigned split_query(char *query, struct http_query_param *params, unsigned max)
+{
+	unsigned n = 0;
+
+	for (char *p = query; *p && n < max;) {
+		char *amp = strchr(p, '&'), *eq;
+
+		if (amp)
+			*amp = '\0';
+		eq = strchr(p, '=');
+		if (eq)
+			*eq = '\0';
+		params[n++] = (struct http_query_param){ .name = p, .value = eq ? eq + 1 : NULL };
+		if (!amp)
+			break;
+		p = amp + 1;
+	}
+	return n;
+}
+
 static enum http_method method_of(const char *name)
 {
 	for (unsigned m = 0; m < HTTP_METHOD_MAX; m++)
@@ -176,8 +199,9 @@ static enum http_method method_of(const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char method[16], cred[256], path[HTTP_PATH_MAX + 8], if_match[256], filter[512],
+	static char method[16], cred[256], path[HTTP_PATH_MAX + 8], if_match[256], query[512],
 		    last_id[64];
+	static struct http_query_param params[HTTP_MAX_QUERY_PARAMS];
 	const uint8_t *p = data, *end = data + size;
 	struct http_request req = { .peer = "127.0.0.1" };
 	struct http_response res = { 0 };
@@ -190,7 +214,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	field(&p, end, cred, sizeof(cred));
 	req.path = field(&p, end, path, sizeof(path));
 	req.if_match = field(&p, end, if_match, sizeof(if_match))[0] ? if_match : NULL;
-	req.filter = field(&p, end, filter, sizeof(filter))[0] ? filter : NULL;
+	field(&p, end, query, sizeof(query));
+	req.n_query = split_query(query, params, HTTP_MAX_QUERY_PARAMS);
+	req.query = params;
 	req.last_event_id = field(&p, end, last_id, sizeof(last_id))[0] ? last_id : NULL;
 	if (strlen(path) >= HTTP_PATH_MAX || strcasestr(path, "sse"))
 		return 0;	/* src/http's 404; a stream needs a connection */

@@ -48,12 +48,14 @@ static void root_get(struct redfish *rf, const struct rf_request *req, struct ht
 		json_object_set_new(root, "UUID", json_string(uuid));
 		json_object_set_new(root, "Vendor", json_string("dhp"));
 		json_object_set_new(root, "Product", json_string("dhp dynamic hardware partitioning"));
-		/* Honest: no query parameter is implemented on collections. */
+		/* What query.c answers (docs/redfish.md, "Query parameters"):
+		 * $filter only on the event stream, no excerpt properties. */
 		json_object_set_new(root, "ProtocolFeaturesSupported", json_pack(
-			"{s:{s:b, s:b, s:b, s:b}, s:b, s:b, s:b, s:b}",
-			"ExpandQuery", "ExpandAll", 0, "Levels", 0, "Links", 0, "NoLinks", 0,
-			"FilterQuery", 0, "SelectQuery", 0, "ExcerptQuery", 0,
-			"OnlyMemberQuery", 0));
+			"{s:{s:b, s:b, s:b, s:b, s:i}, s:b, s:b, s:b, s:b, s:b}",
+			"ExpandQuery", "ExpandAll", 1, "Levels", 1, "Links", 1, "NoLinks", 1,
+			"MaxLevels", RF_EXPAND_MAX_LEVELS,
+			"FilterQuery", 0, "SelectQuery", 1, "ExcerptQuery", 0,
+			"OnlyMemberQuery", 1, "TopSkipQuery", 1));
 		json_object_set_new(root, "Systems", rf_link(RF_SYSTEMS));
 		json_object_set_new(root, "Chassis", rf_link(RF_CHASSIS));
 		json_object_set_new(root, "CompositionService", rf_link(RF_COMPOSITION));

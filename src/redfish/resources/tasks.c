@@ -42,8 +42,8 @@ static void service_get(struct redfish *rf, const struct rf_request *req,
 /*
  * Every operation kept, oldest first, read a page at a time so that the
  * operations are never in memory at once (only their links). Retention
- * bounds the collection; Members@odata.nextLink needs $skip, which
- * rf_request does not carry yet (the HTTP layer parses only $filter).
+ * bounds the collection; $top/$skip and their Members@odata.nextLink
+ * are routes.c's, on the whole list (query-apply.c).
  */
 static void tasks_list(struct redfish *rf, const struct rf_request *req,
 		       struct http_response *res)
