@@ -9,8 +9,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * A full file system is its own case: it passes when space returns, while
+ * corruption or an I/O error does not (docs/store.md, "A full disk").
+ * SQLite says SQLITE_FULL for ENOSPC on a write; a quota (EDQUOT), or
+ * ENOSPC met while growing the -shm or truncating, come as an I/O error
+ * whose system errno tells. Returns that errno, or 0 when not full.
+ */
+static int full_errno(struct dhp_store *store, int rc)
+{
+	int sys;
+
+	if ((rc & 0xff) == SQLITE_FULL)
+		return ENOSPC;
+	if ((rc & 0xff) != SQLITE_IOERR)
+		return 0;
+	sys = sqlite3_system_errno(store->db);
+	return sys == ENOSPC || sys == EDQUOT ? sys : 0;
+}
+
+/* The directory of the store file, where space is missing. */
+static void store_dir(struct dhp_store *store, char *buf, size_t size)
+{
+	const char *path = sqlite3_db_filename(store->db, "main");
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	if (!path || !*path)
+		snprintf(buf, size, "the store's directory");
+	else if (!slash)
+		snprintf(buf, size, ".");
+	else
+		snprintf(buf, size, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+}
+
+static int full_error(struct dhp_store *store, int sys, const char *what,
+		      struct dhp_error *err)
+{
+	char dir[256];
+	int r;
+
+	store_dir(store, dir, sizeof(dir));
+	r = dhp_error_set(err, -EDQUOT, "store: %s: %s (%s): the file system of %s is full",
+			  what, sqlite3_errmsg(store->db), sys == EDQUOT ? "EDQUOT" : "ENOSPC", dir);
+	dhp_error_resolve(err, "free space on the file system of %s, or raise its quota", dir);
+	return r;
+}
+
 int store_error(struct dhp_store *store, int rc, const char *what, struct dhp_error *err)
 {
+	int sys = full_errno(store, rc);
+
+	if (sys)
+		return full_error(store, sys, what, err);
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
