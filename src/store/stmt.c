@@ -16,16 +16,43 @@
  * ENOSPC met while growing the -shm or truncating, come as an I/O error
  * whose system errno tells. Returns that errno, or 0 when not full.
  */
+static bool errno_full(int sys)
+{
+	return sys == ENOSPC || sys == EDQUOT;
+}
+
+/* The errno of the last failed call on a file of the store (the unix VFS
+ * keeps one per file), 0 if unknown. */
+static int file_errno(sqlite3_file *file)
+{
+	int sys = 0;
+
+	if (!file || !file->pMethods ||
+	    file->pMethods->xFileControl(file, SQLITE_FCNTL_LAST_ERRNO, &sys) != SQLITE_OK)
+		return 0;
+	return sys;
+}
+
 static int full_errno(struct dhp_store *store, int rc)
 {
+	sqlite3_file *file = NULL;
 	int sys;
 
 	if ((rc & 0xff) == SQLITE_FULL)
 		return ENOSPC;
 	if ((rc & 0xff) != SQLITE_IOERR)
 		return 0;
+	/* sqlite3_system_errno() is errno read when SQLite reports the error,
+	 * which the rollback before it may have changed; the file's own
+	 * record of its failed write is kept. The WAL is where commits write. */
 	sys = sqlite3_system_errno(store->db);
-	return sys == ENOSPC || sys == EDQUOT ? sys : 0;
+	if (!errno_full(sys) &&
+	    sqlite3_file_control(store->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) == SQLITE_OK)
+		sys = file_errno(file);
+	if (!errno_full(sys) &&
+	    sqlite3_file_control(store->db, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK)
+		sys = file_errno(file);
+	return errno_full(sys) ? sys : 0;
 }
 
 /* The directory of the store file, where space is missing. */
