@@ -151,9 +151,8 @@ static void storage_full(void *ctx, bool full, const struct dhp_error *why)
 	struct dhpd *d = ctx;
 
 	if (full)
-		dhpd_log("state directory %s: its file system is full (%s); changes are refused "
-			 "and operations wait until space returns",
-			 d->opt.state_dir, why && why->message[0] ? why->message : "no space");
+		dhpd_log("%s; changes are refused and operations wait until space returns",
+			 why && why->message[0] ? why->message : "the state directory is full");
 	else
 		dhpd_log("state directory %s: writes succeed again; changes are accepted",
 			 d->opt.state_dir);
