@@ -96,13 +96,20 @@ static int full_file_control(sqlite3_file *file, int op, void *arg)
 	return SQLITE_NOTFOUND;
 }
 
+/* Opens the database as a read-only file system would let SQLite. */
+static bool read_only;
+
 static int full_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags,
 		     int *ret_flags)
 {
-	int rc = real_vfs->xOpen(real_vfs, name, file, flags, ret_flags);
 	struct full_methods *m = methods;
+	int rc;
 
 	(void)vfs;
+	if (read_only && (flags & SQLITE_OPEN_MAIN_DB))
+		flags = (flags & ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
+			SQLITE_OPEN_READONLY;
+	rc = real_vfs->xOpen(real_vfs, name, file, flags, ret_flags);
 	if (rc != SQLITE_OK || !file->pMethods)
 		return rc;
 	while (m->real && m->real != file->pMethods && m < &methods[7])
@@ -429,6 +436,35 @@ static void test_create_refused(void)
 	tb_destroy(&tb);
 }
 
+/* A store SQLite can open only for reading is refused at open, not at
+ * its first write. */
+static void test_store_read_only(void)
+{
+	struct dhp_error err = { 0 };
+	struct dhp_store *store = NULL;
+	char path[320];
+	int r;
+
+	tb.virtual_time = true;
+	tb.hook_event = NULL;
+	tb.hook_op_end = NULL;
+	tb.hook_storage = NULL;
+	r = tb_open(&tb, DEMO, &err);
+	CHECK_MSG(r == 0, "tb_open: %s", err.message);
+	if (r)
+		return;
+	tb_close(&tb);
+	snprintf(path, sizeof(path), "%s/state.db", tb.dir);
+	read_only = true;
+	r = dhp_store_open(path, &store, &err);
+	read_only = false;
+	CHECK_INT(r, -EROFS);
+	CHECK_MSG(strstr(err.message, path) && strstr(err.message, "for writing"),
+		  "\"%s\" does not say which store cannot be written", err.message);
+	dhp_store_close(r ? NULL : store);
+	tb_destroy(&tb);
+}
+
 int main(void)
 {
 	real_vfs = sqlite3_vfs_find(NULL);
@@ -437,6 +473,7 @@ int main(void)
 	full_vfs.xOpen = full_open;
 	if (sqlite3_vfs_register(&full_vfs, 1) != SQLITE_OK)
 		return 1;
+	RUN(test_store_read_only);
 	RUN(test_create_refused);
 	RUN(test_quota);
 	RUN(test_hot_add);
