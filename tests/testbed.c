@@ -16,6 +16,24 @@ static void on_event(void *ctx, const struct dhp_event *ev)
 		tb->seq_broken = true;
 	tb->last_seq = ev->seq;
 	tb->n_events++;
+	if (tb->hook_event)
+		tb->hook_event(tb, ev);
+}
+
+static void on_op_end(void *ctx, const struct dhp_op *op)
+{
+	struct testbed *tb = ctx;
+
+	if (tb->hook_op_end)
+		tb->hook_op_end(tb, op);
+}
+
+static void on_storage(void *ctx, bool full, const struct dhp_error *why)
+{
+	struct testbed *tb = ctx;
+
+	if (tb->hook_storage)
+		tb->hook_storage(tb, full, why);
 }
 
 static void recovered(void *ctx, int rc, const struct dhp_error *err)
@@ -56,7 +74,9 @@ int tb_open_dir(struct testbed *tb, const char *topology, const char *dir,
 	cfg.backend = tb->backend;
 	cfg.loop = tb->loop;
 	cfg.phase_deadline_ms = tb->deadline_ms;
-	cfg.listener = (struct dhp_core_listener){ on_event, NULL, tb };
+	cfg.listener = (struct dhp_core_listener){ on_event, on_op_end, tb };
+	cfg.storage_full = on_storage;
+	cfg.storage_ctx = tb;
 	r = dhp_core_new(&cfg, &tb->core, err);
 	if (r < 0)
 		return r;
@@ -78,12 +98,14 @@ int tb_open_dir(struct testbed *tb, const char *topology, const char *dir,
 int tb_open(struct testbed *tb, const char *topology, struct dhp_error *err)
 {
 	const char *tmp = getenv("DHP_TEST_TMP");
-	bool virtual_time = tb->virtual_time;
-	uint32_t deadline = tb->deadline_ms;
+	struct testbed keep = *tb;
 
 	memset(tb, 0, sizeof(*tb));
-	tb->virtual_time = virtual_time;
-	tb->deadline_ms = deadline;
+	tb->virtual_time = keep.virtual_time;
+	tb->deadline_ms = keep.deadline_ms;
+	tb->hook_event = keep.hook_event;
+	tb->hook_op_end = keep.hook_op_end;
+	tb->hook_storage = keep.hook_storage;
 	snprintf(tb->dir, sizeof(tb->dir), "%s/dhp-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(tb->dir))
 		return dhp_error_set(err, -errno, "mkdtemp %s failed", tb->dir);

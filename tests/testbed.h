@@ -28,6 +28,11 @@ struct testbed {
 	bool seq_broken;		/* an event number went backwards */
 	struct dhp_error recover_err;
 	int recover_rc;
+	/* Optional, set before tb_open (which keeps them): told what the
+	 * engine tells its listener and its storage_full callback. */
+	void (*hook_event)(struct testbed *tb, const struct dhp_event *ev);
+	void (*hook_op_end)(struct testbed *tb, const struct dhp_op *op);
+	void (*hook_storage)(struct testbed *tb, bool full, const struct dhp_error *why);
 };
 
 /* A fresh directory (under $DHP_TEST_TMP or /tmp) and a recovered engine. */

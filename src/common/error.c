@@ -56,6 +56,7 @@ const char *dhp_error_name(int code)
 	case -ENOTCONN:		return "not-running";
 	case -ERANGE:		return "minimum";
 	case -ENOSPC:		return "no-spare";
+	case -EDQUOT:		return "storage-full";
 	case -ENOMEM:		return "no-memory";
 	case -ECANCELED:	return "cancelled";
 	case -EPROTONOSUPPORT:	return "agent-version";

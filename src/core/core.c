@@ -64,8 +64,13 @@ int dhp_core_new(const struct dhp_core_config *config, struct dhp_core **ret_cor
 	core->listener = config->listener;
 	core->deadline_ms = config->phase_deadline_ms ? config->phase_deadline_ms
 						      : DHP_DEFAULT_PHASE_DEADLINE_MS;
+	core->storage_fn = config->storage_full;
+	core->storage_ctx = config->storage_ctx;
 	r = dhp_store_load(core->store, core->server, &core->counters, err);
+	if (!r && core_catchup_init(core) < 0)
+		r = dhp_error_set(err, -ENOMEM, "out of memory");
 	if (r < 0) {
+		core_catchup_release(core);
 		free(core);
 		return r;
 	}
@@ -99,6 +104,7 @@ void dhp_core_free(struct dhp_core *core)
 		core->ops = next;
 	}
 	core->backend->listener = (struct dhp_backend_listener){ 0 };
+	core_catchup_release(core);
 	free(core->view.units);
 	free(core->view.partitions);
 	free(core->unpublished);
@@ -136,35 +142,58 @@ static int add_partition(struct dhp_core *core, const struct dhp_op *op, struct 
  * the first of an operation's two synchronous commits, after which it is
  * acknowledged (DESIGN.md invariant 5). Every write is checked; on any
  * failure the transaction is rolled back, so nothing of the request is in
- * the file, and the store is marked failed (core_commit).
+ * the file; the store is marked failed, or full (core_note_store_error).
+ * Nothing of the request is replayed when space returns: it was refused.
  */
 static int journal_request(struct dhp_core *core, const struct dhp_op *op,
 			   struct dhp_error *err)
 {
 	size_t n_unpublished = core->n_unpublished;
+	struct dhp_error e = { 0 };
 	int r;
 
-	r = dhp_store_put_counters(core->store, &core->counters, err);
+	r = dhp_store_put_counters(core->store, &core->counters, &e);
 	if (!r)
-		r = dhp_store_put_op(core->store, core->server, op, err);
+		r = dhp_store_put_op(core->store, core->server, op, &e);
 	if (!r)
-		r = core_event(core, DHP_EVENT_OP_STATE, op->id, op->partition, NULL,
-			       "operation %llu %s: queued (%s%s)", (unsigned long long)op->id,
-			       dhp_op_kind_name(op->kind),
-			       op->partition_name[0] ? op->partition_name : "-",
-			       op->staged ? ", on restart" : "");
+		r = core_request_event(core, &e, DHP_EVENT_OP_STATE, op->id, op->partition, NULL,
+				       "operation %llu %s: queued (%s%s)",
+				       (unsigned long long)op->id, dhp_op_kind_name(op->kind),
+				       op->partition_name[0] ? op->partition_name : "-",
+				       op->staged ? ", on restart" : "");
 	if (r < 0) {
-		/* core_event remembered its own failure; the puts did not. */
-		if (!core->store_error) {
-			core->store_error = r;
-			core->store_failure = *err;
-		}
-		dhp_error_set(err, r, "%s", core->store_failure.message);
 		dhp_store_rollback(core->store);
-		core->n_unpublished = n_unpublished;	/* this request's event */
+		core_note_store_error(core, r, &e);
+		r = dhp_error_set(err, r, "%s", e.message[0] ? e.message : dhp_error_name(r));
+		if (e.resolution[0])
+			dhp_error_resolve(err, "%s", e.resolution);
 		return r;
 	}
-	return core_commit(core, true, err);
+	return core_commit_request(core, n_unpublished, err);
+}
+
+/* A request the store could not take: nothing was changed. */
+static int refuse_unjournaled(int r, const struct dhp_error *e, struct dhp_error *err)
+{
+	const char *why = e->message[0] ? e->message : dhp_error_name(r);
+
+	if (r == -EDQUOT) {
+		/* Passes by itself: no restart, and not "the store failed". */
+		r = dhp_error_set(err, -EDQUOT, "the request could not be journaled, so it was "
+				  "not accepted: %s", why);
+		dhp_error_resolve(err, "nothing was changed; %s; dhpd takes changes again by "
+				  "itself once a write succeeds (no restart)",
+				  e->resolution[0] ? e->resolution
+						   : "free space on the state directory's file system");
+		return r;
+	}
+	/* Whatever else the store said (a constraint, a busy file), for the
+	 * client this is the store failing: -EIO (docs/errors.md). */
+	r = dhp_error_set(err, r == -ENOMEM ? -ENOMEM : -EIO,
+			  "the request could not be journaled, so it was not accepted: %s", why);
+	dhp_error_resolve(err, "nothing was changed; the state store refuses further changes: "
+			  "check the disk of dhpd's state directory, then restart dhpd");
+	return r;
 }
 
 int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
@@ -191,6 +220,8 @@ int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
 	 * wrote its start) are committed first, plainly: the request then
 	 * has a transaction of its own, and its failure rolls back nothing
 	 * but the request. No fsync: the request's durable commit covers it.
+	 * While the journal is behind (a full disk), this is its replay: a
+	 * request is taken only once the journal has caught up.
 	 */
 	r = core_commit(core, false, &e);
 	if (r < 0)
@@ -229,14 +260,7 @@ free_op:
 	forget_request(core, &op);
 	core->counters = counters;
 journal_failed:
-	/* Whatever the store said (a constraint, a busy file), for the
-	 * client this is the store failing: -EIO (docs/errors.md). */
-	r = dhp_error_set(err, r == -ENOMEM ? -ENOMEM : -EIO,
-			  "the request could not be journaled, so it was not accepted: %s",
-			  e.message[0] ? e.message : dhp_error_name(r));
-	dhp_error_resolve(err, "nothing was changed; the state store refuses further changes: "
-			  "check the disk of dhpd's state directory, then restart dhpd");
-	return r;
+	return refuse_unjournaled(r, &e, err);
 }
 
 const struct dhp_op *dhp_core_active_op(struct dhp_core *core, uint64_t id)

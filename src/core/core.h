@@ -70,6 +70,15 @@ struct dhp_core_config {
 	struct dhp_loop *loop;		/* borrowed */
 	uint32_t phase_deadline_ms;	/* 0: DHP_DEFAULT_PHASE_DEADLINE_MS */
 	struct dhp_core_listener listener;
+	/*
+	 * Told once when the state directory's file system fills (full, why:
+	 * what the store said and where) and once when a write succeeds
+	 * again (why NULL), for a log line. Meanwhile changes are refused
+	 * with -EDQUOT and operations wait; the engine resumes by itself
+	 * (docs/engine.md, "A full disk"). May be NULL.
+	 */
+	void (*storage_full)(void *ctx, bool full, const struct dhp_error *why);
+	void *storage_ctx;
 };
 
 struct dhp_core;

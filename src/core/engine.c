@@ -12,12 +12,24 @@
 
 static void op_step(struct core_op *cop);
 static void op_fail(struct core_op *cop, int rc, const struct dhp_error *why, bool unknown);
-
-
-
 static void undo_step(struct core_op *cop);
-
 static void finish(struct core_op *cop, enum dhp_op_state state);
+
+/*
+ * Commit a step's record plainly. When the file system is full the
+ * operation parks here, holding its units, with no backend call in
+ * flight, until the journal has caught up with memory (catchup.c kicks
+ * it then, and kick_fire goes on forward or backward): it never runs
+ * ahead of its journal by more than the step it was in.
+ */
+static bool step_committed(struct core_op *cop)
+{
+	if (core_commit(cop->core, false, NULL) < 0 && core_journal_behind(cop->core)) {
+		cop->parked = true;
+		return false;
+	}
+	return true;
+}
 
 static void phase_done(struct core_op *cop)
 {
@@ -35,8 +47,8 @@ static void phase_done(struct core_op *cop)
 	cop->cursor = 0;
 	cop->sub_done = 0;
 	core_put_op(cop->core, &cop->op);
-	core_commit(cop->core, false, NULL);
-	op_step(cop);
+	if (step_committed(cop))
+		op_step(cop);
 }
 
 /*
@@ -184,7 +196,8 @@ static void undo_step(struct core_op *cop)
 		cop->cursor = 0;
 		cop->sub_done = 0;
 		core_put_op(cop->core, &cop->op);
-		core_commit(cop->core, false, NULL);
+		if (!step_committed(cop))
+			return;
 	}
 	finish(cop, cop->undo_failed ? DHP_OP_FAILED : DHP_OP_ROLLED_BACK);
 }
@@ -221,8 +234,8 @@ static void op_fail(struct core_op *cop, int rc, const struct dhp_error *why, bo
 	cop->cursor = 0;
 	cop->sub_done = 0;
 	core_put_op(cop->core, &cop->op);
-	core_commit(cop->core, false, NULL);
-	undo_step(cop);
+	if (step_committed(cop))
+		undo_step(cop);
 }
 
 static void finish(struct core_op *cop, enum dhp_op_state state)

@@ -65,6 +65,7 @@ struct core_op {
 	bool undo_failed;
 	bool os_down;			/* the partition's OS went down meanwhile */
 	bool recovering;
+	bool parked;			/* waiting for the journal to catch up (catchup.c) */
 	struct core_op *next;
 };
 
@@ -87,6 +88,18 @@ struct dhp_core {
 	int store_error;		/* a failed write or commit: refuse further work */
 	struct dhp_error store_failure;	/* its detail */
 
+	/* A full file system (catchup.c): not latched like store_error. */
+	bool full;			/* the last write met it; told once to storage_fn */
+	bool behind;			/* memory is ahead of the journal: replay, then commit */
+	struct dhp_timer *retry_timer;	/* the next replay while behind */
+	uint32_t retry_ms;		/* its backoff */
+	uint8_t *dirty_units;		/* per unit: written since the last commit */
+	uint32_t *dirty_partitions;	/* ids written or deleted since then */
+	size_t n_dirty_partitions, cap_dirty_partitions;
+	size_t n_writes;		/* writes since the last commit */
+	void (*storage_fn)(void *ctx, bool full, const struct dhp_error *why);
+	void *storage_ctx;
+
 	/* Recovery in progress. */
 	struct dhp_backend_view view;
 	dhp_core_done_fn recover_done;
@@ -101,21 +114,64 @@ static inline struct dhp_partition *core_op_partition(struct core_op *cop)
 
 /* journal.c: events, writes, commits. A failed write is remembered in
  * core->store_error: further requests are refused and nothing more is
- * committed (core_commit). */
+ * committed (core_commit). A full file system is not: see catchup.c. */
 uint64_t core_wall_ms(void);
 /* Append an event (published after its commit); the store's result. */
 __attribute__((format(printf, 6, 7)))
 int core_event(struct dhp_core *core, enum dhp_event_kind kind, uint64_t op,
 	       uint32_t partition, const struct dhp_unit *unit, const char *fmt, ...);
+/* The same for a request's own event: a failure is only returned, with
+ * its detail in err (the request's caller rolls back), never replayed. */
+__attribute__((format(printf, 7, 8)))
+int core_request_event(struct dhp_core *core, struct dhp_error *err, enum dhp_event_kind kind,
+		       uint64_t op, uint32_t partition, const struct dhp_unit *unit,
+		       const char *fmt, ...);
 /* Commit (durably or not), then publish the committed events; after a
- * store failure, roll back instead and fail. */
+ * store failure, roll back instead and fail; while behind, replay. */
 int core_commit(struct dhp_core *core, bool durable, struct dhp_error *err);
+/* Commit a request's transaction durably. On failure it is rolled back
+ * and its events after n_unpublished dropped: never replayed, as the
+ * request is refused. */
+int core_commit_request(struct dhp_core *core, size_t n_unpublished, struct dhp_error *err);
 void core_put_unit(struct dhp_core *core, const struct dhp_unit *unit);
 void core_put_op(struct dhp_core *core, const struct dhp_op *op);
+/* A partition's row, written or (gone from the model) deleted: 0, or the
+ * store's error other than a full disk (which is replayed). */
+int core_put_partition(struct dhp_core *core, uint32_t id, struct dhp_error *err);
 void core_set_partition_state(struct dhp_core *core, struct dhp_partition *p,
 			      enum dhp_partition_state state, const char *why);
+/* Remember a failed write or commit: a full disk (-EDQUOT) is noted and
+ * told; any other error latches store_error. */
+void core_note_store_error(struct dhp_core *core, int r, const struct dhp_error *e);
+/* A successful commit: forget what was written, publish the events. */
+void core_committed(struct dhp_core *core);
+void core_publish(struct dhp_core *core);
+
+/*
+ * catchup.c: a full file system. Writes are tracked since the last
+ * commit; when a commit fails for lack of space the engine falls behind:
+ * operations park at their next commit, and the tracked writes are
+ * replayed on a timer with backoff until a commit succeeds.
+ */
+int core_catchup_init(struct dhp_core *core);
+void core_catchup_release(struct dhp_core *core);
+void core_mark_unit(struct dhp_core *core, const struct dhp_unit *unit);
+/* false when the write cannot be tracked (out of memory: latched). */
+bool core_mark_partition(struct dhp_core *core, uint32_t id);
+/* A write failed for lack of space: drop the transaction, replay later. */
+void core_fall_behind(struct dhp_core *core);
+/* Replay every tracked write and the active operations, commit durably. */
+int core_catchup(struct dhp_core *core, struct dhp_error *err);
+/* Memory is ahead of the journal, which will catch up: callers park. */
+bool core_journal_behind(const struct dhp_core *core);
+/* The disk filled (full) or took a write again: tell once. */
+void core_storage_full(struct dhp_core *core, bool full, const struct dhp_error *why);
+/* Stop waiting (caught up, or latched): parked operations go on. */
+void core_unpark_all(struct dhp_core *core);
 /* The operation ended: commit durably (grouped) and free it later. */
 void core_op_ended(struct dhp_core *core, struct core_op *cop);
+/* Give the ended operations their durable commit from the next turn. */
+void core_flush_later(struct dhp_core *core);
 
 /* calls.c: the backend calls of phases. */
 /* Issue the next call of a phase: 0 under way, 1 nothing left to do, or

@@ -78,7 +78,7 @@ static int commit_create(struct dhp_core *core, struct dhp_op *op, struct dhp_er
 		u->partition = op->partition;
 		core_put_unit(core, u);
 	}
-	return dhp_store_put_partition(core->store, p, err);
+	return core_put_partition(core, p ? p->id : op->partition, err);
 }
 
 static int commit_delete(struct dhp_core *core, struct dhp_op *op, struct dhp_error *err)
@@ -95,7 +95,7 @@ static int commit_delete(struct dhp_core *core, struct dhp_op *op, struct dhp_er
 		core_put_unit(core, u);
 	}
 	dhp_server_remove_partition(core->server, op->partition);
-	return dhp_store_delete_partition(core->store, op->partition, err);
+	return core_put_partition(core, op->partition, err);	/* gone: deleted */
 }
 
 /* Staged changes take effect: the partition now owns its next set. */

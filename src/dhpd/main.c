@@ -144,11 +144,26 @@ static int open_backend(struct dhpd *d, struct dhp_error *err)
 	return r;
 }
 
+/* Once when the state directory fills, once when it takes writes again:
+ * not a line per refused request. */
+static void storage_full(void *ctx, bool full, const struct dhp_error *why)
+{
+	struct dhpd *d = ctx;
+
+	if (full)
+		dhpd_log("%s; changes are refused and operations wait until space returns",
+			 why && why->message[0] ? why->message : "the state directory is full");
+	else
+		dhpd_log("state directory %s: writes succeed again; changes are accepted",
+			 d->opt.state_dir);
+}
+
 static int open_engine(struct dhpd *d, struct dhp_error *err)
 {
 	struct dhp_core_config cfg = {
 		.server = d->server, .store = d->store, .backend = d->backend, .loop = d->loop,
 		.phase_deadline_ms = d->opt.phase_deadline_ms,
+		.storage_full = storage_full, .storage_ctx = d,
 	};
 	struct redfish_config rf_cfg = {
 		.auth = d->auth, .loop = d->loop, .max_sse_clients = d->opt.max_sse_clients,

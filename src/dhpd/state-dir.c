@@ -50,6 +50,30 @@ int dhpd_path(char *buf, size_t len, const char *dir, const char *name, struct d
 	return 0;
 }
 
+/*
+ * dhpd writes its state directory from start to end (the lock, the store,
+ * the accounts): one it cannot write (a read-only mount, or a directory
+ * this user may not write) is refused here, in one line naming it and
+ * why, rather than by whichever write comes first. access() answers for
+ * the mount (EROFS) and the permissions alike.
+ */
+static int check_writable(const char *dir, struct dhp_error *err)
+{
+	int r;
+
+	if (!access(dir, W_OK | X_OK))
+		return 0;
+	r = dhp_error_set(err, -errno, "state directory %s is not writable: %s", dir,
+			  strerror(errno));
+	if (r == -EROFS)
+		dhp_error_resolve(err, "mount its file system read-write, or give dhpd another "
+				  "--state-dir");
+	else
+		dhp_error_resolve(err, "give the user dhpd runs as write access to it, or give "
+				  "dhpd another --state-dir");
+	return r;
+}
+
 int dhpd_state_open(const char *dir, int *ret_fd, struct dhp_error *err)
 {
 	char path[DHPD_PATH_MAX];
@@ -60,6 +84,9 @@ int dhpd_state_open(const char *dir, int *ret_fd, struct dhp_error *err)
 		return r;
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return dhp_error_set(err, -ENOTDIR, "%s is not a directory", dir);
+	r = check_writable(dir, err);
+	if (r < 0)
+		return r;
 	r = dhpd_path(path, sizeof(path), dir, "dhpd.lock", err);
 	if (r < 0)
 		return r;

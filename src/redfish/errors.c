@@ -118,7 +118,7 @@ static void status_of(int code, unsigned *status, const char **id)
 		*status = 409, *id = "ResourceInUse"; break;
 	case -EEXIST:
 		*status = 409, *id = "ResourceAlreadyExists"; break;
-	case -EAGAIN:
+	case -EAGAIN: case -EDQUOT:	/* storage-full: passes when space returns */
 		*status = 503, *id = "ServiceTemporarilyUnavailable"; break;
 	case -EUSERS:
 		*status = 503, *id = "SessionLimitExceeded"; break;

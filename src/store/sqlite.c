@@ -42,10 +42,13 @@ int store_step_done(struct dhp_store *store, sqlite3_stmt *stmt, const char *wha
 
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
-	/* The statement's error is returned by reset, and errmsg then says it. */
+	/* The statement's error is returned by reset, and errmsg then says
+	 * it: read it before store_sync_tx_state, whose own statement would
+	 * reset it to "not an error". */
 	sqlite3_reset(stmt);
+	rc = store_error(store, rc, what, err);
 	store_sync_tx_state(store);
-	return store_error(store, rc, what, err);
+	return rc;
 }
 
 int store_exec(struct dhp_store *store, const char *sql, const char *what,
@@ -54,8 +57,9 @@ int store_exec(struct dhp_store *store, const char *sql, const char *what,
 	int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK) {
+		rc = store_error(store, rc, what, err);	/* before errmsg is reset */
 		store_sync_tx_state(store);
-		return store_error(store, rc, what, err);
+		return rc;
 	}
 	return 0;
 }
@@ -252,6 +256,15 @@ int dhp_store_open(const char *path, struct dhp_store **ret_store, struct dhp_er
 		r = dhp_error_set(err, rc == SQLITE_NOMEM ? -ENOMEM : -EIO,
 				  "cannot open store %s: %s", path,
 				  store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+		goto close_db;
+	}
+	/* SQLite opens a file it may not write read-only, silently; the first
+	 * write would fail much later, after recovery began. Say it now. */
+	if (sqlite3_db_readonly(store->db, "main") == 1) {
+		r = dhp_error_set(err, -EROFS, "store %s cannot be opened for writing "
+				  "(read-only file system, or no write permission)", path);
+		dhp_error_resolve(err, "mount its file system read-write, or give the user dhpd "
+				  "runs as write access to it and to its directory");
 		goto close_db;
 	}
 	sqlite3_extended_result_codes(store->db, 1);
