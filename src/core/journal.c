@@ -201,9 +201,8 @@ void core_op_ended(struct dhp_core *core, struct core_op *cop)
  * operations are committed plainly first) and a durable commit before the
  * answer. Only a finished operation the engine no longer holds.
  */
-int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err)
+static int refuse_write(struct dhp_core *core, struct dhp_error *err)
 {
-	struct dhp_error e = { 0 };
 	int r;
 
 	if (!core->recovered)
@@ -214,6 +213,16 @@ int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err
 		dhp_error_resolve(err, "check the disk of dhpd's state directory, then restart dhpd");
 		return r;
 	}
+	return 0;
+}
+
+int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r = refuse_write(core, err);
+
+	if (r < 0)
+		return r;
 	if (dhp_core_active_op(core, id)) {
 		r = dhp_error_set(err, -EBUSY, "operation %llu has not finished",
 				  (unsigned long long)id);
@@ -231,6 +240,30 @@ int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err
 		dhp_store_rollback(core->store);
 	}
 	if (r < 0) {
+		r = dhp_error_set(err, r, "%s", e.message);
+		if (e.resolution[0])
+			dhp_error_resolve(err, "%s", e.resolution);
+		return r;
+	}
+	return core_commit(core, true, err);
+}
+
+/* As dhp_core_delete_op: the write's own transaction, durable. */
+int dhp_core_store_write(struct dhp_core *core, dhp_core_write_fn write, void *arg,
+			 struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r = refuse_write(core, err);
+
+	if (!r)
+		r = core_commit(core, false, err);
+	if (r < 0)
+		return r;
+	r = write(core->store, arg, &e);
+	if (r < 0 && r != -ENOENT && r != -EINVAL)
+		note_store_error(core, r, &e);
+	if (r < 0) {
+		dhp_store_rollback(core->store);
 		r = dhp_error_set(err, r, "%s", e.message);
 		if (e.resolution[0])
 			dhp_error_resolve(err, "%s", e.resolution);

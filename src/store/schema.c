@@ -73,6 +73,14 @@ static const char *const migrations[] = {
 	");",
 	/* 2: a task's messages are its operation's events. */
 	"CREATE INDEX events_op ON events (op, seq);",
+	/* 3: Redfish push subscriptions (destinations.c). AUTOINCREMENT: a
+	 * deleted subscription's number, and so its URI, is never given to
+	 * another one. */
+	"CREATE TABLE event_destinations ("
+	"	id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"	destination TEXT NOT NULL,"
+	"	settings TEXT NOT NULL"
+	");",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
