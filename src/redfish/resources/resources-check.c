@@ -123,6 +123,15 @@ static int check_value(struct check *c, const json_t *val, const struct rf_prop 
 				return -EINVAL;
 		}
 		return 0;
+	case RF_STRINGS:
+		if (!json_is_array(val))
+			return fail_type(c, path, val);
+		json_array_foreach(val, i, item) {
+			snprintf(sub, sizeof(sub), "%s/%zu", path, i);
+			if (!json_is_string(item))
+				return fail_type(c, sub, item);
+		}
+		return 0;
 	}
 	return fail_type(c, path, val);
 }
