@@ -8,10 +8,13 @@
  *   routes.c           routing, authentication, privileges, ETags
  *   event-format.c     an event of dhp's journal as a Redfish Event
  *   sse.c              the SSE hub: streams, replay, live fan-out
+ *   subs.c             event subscriptions (EventDestinations), push and SSE;
+ *   subs-store.c       push ones in the store;
+ *   deliver.c          POSTing events to a push one (redfish_config.sender)
  *   resources/         one file per resource (resources/resources.h)
  *
- * Calls go one way: redfish.c → routes.c → resources → sse.c →
- * event-format.c; everything uses errors.c. A handler fills a
+ * Calls go one way: redfish.c → routes.c → resources → sse.c, subs.c →
+ * deliver.c → event-format.c; everything uses errors.c. A handler fills a
  * struct http_response (http/http.h): a JSON body, headers, or a stream.
  * Handlers run on dhpd's one event loop and never block.
  */
@@ -245,6 +248,12 @@ struct rf_sub *rf_subs_add_sse(struct rf_subs *subs, void *client, const char *s
 void rf_subs_remove_sse(struct rf_subs *subs, struct rf_sub *sub);
 /* A committed event: to every push subscription that wants it. */
 void rf_subs_publish(struct rf_subs *subs, const struct dhp_event *ev);
+
+/* Shared by subs.c and subs-store.c only. */
+struct redfish *rf_subs_service(struct rf_subs *subs);
+void rf_subs_insert(struct rf_subs *subs, struct rf_sub *sub);	/* in its place */
+void rf_subs_unlink(struct rf_subs *subs, struct rf_sub *sub);
+void rf_sub_free(struct rf_sub *sub);				/* accepts NULL */
 
 /* deliver.c: one push subscription's queue, POSTs, retries. */
 int rf_delivery_new(struct redfish *rf, struct rf_sub *sub, struct rf_delivery **ret);
