@@ -4,6 +4,7 @@ dhpd and a real HTTP receiver on 127.0.0.1 (http.server in a thread).
 A push subscription gets each event as a Redfish Event with its Context;
 DELETE stops delivery; subscriptions survive a restart; a receiver that
 is down is retried, then the subscription is suspended (and resumed);
+an https receiver is verified against the CAs dhpd trusts;
 bad requests each get their Base message and create nothing; an SSE
 stream is an EventDestination while it is open, and its DELETE ends it;
 a ReadOnly user cannot create one. Every body is checked against the
@@ -36,7 +37,7 @@ validate = schema_validator()
 class Receiver:
     """An HTTP server on 127.0.0.1 that keeps what is POSTed to it."""
 
-    def __init__(self, port=0):
+    def __init__(self, port=0, tls=None):
         self.events = []
         self.cond = threading.Condition()
         owner = self
@@ -57,11 +58,18 @@ class Receiver:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
+        self.scheme = "http"
+        if tls:     # (cert, key): https
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path="/events"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
 
     def wait(self, pred, timeout=10):
         deadline = time.time() + timeout
@@ -414,6 +422,34 @@ def test_restart(d, rx):
     req(d, "DELETE", again, expect=204)
 
 
+def test_tls(d):
+    """An https receiver is verified: dhpd's own self-signed certificate
+    (names 127.0.0.1) is refused with the system's CAs, and accepted
+    once --event-ca-file names it."""
+    tls = os.path.join(d.state_dir, "tls")
+    rx = Receiver(tls=(os.path.join(tls, "cert.pem"), os.path.join(tls, "key.pem")))
+    try:
+        uri = subscribe(d, rx.url("/tls"), Context="tls")
+        compose(d, "tls1")
+        deadline = time.time() + 2 + (RETRIES + 1) * INTERVAL + 5
+        while time.time() < deadline and \
+                req(d, "GET", uri)[2]["Status"]["State"] != "Disabled":
+            time.sleep(0.2)
+        check(req(d, "GET", uri)[2]["Status"]["State"] == "Disabled",
+              "an unverified receiver: suspended")
+        check(not rx.events, "nothing sent to an unverified receiver")
+        check(req(d, "GET", uri)[2]["VerifyCertificate"] is True, "VerifyCertificate")
+        d.stop()
+        d.args += ["--event-ca-file", os.path.join(tls, "cert.pem")]
+        d.start()
+        req(d, "POST", uri + "/Actions/EventDestination.ResumeSubscription", {}, expect=204)
+        decompose(d, "tls1")
+        check(rx.wait(lambda e: e[0] == "/tls"), "delivered once its CA is trusted")
+        req(d, "DELETE", uri, expect=204)
+    finally:
+        rx.stop()
+
+
 def main():
     d = rx = None
     try:
@@ -437,6 +473,7 @@ def main():
         results.case("a receiver down: retries, suspended, resumed", test_retry_suspend, d)
         results.case("TerminateAfterRetries deletes", test_terminate, d)
         results.case("subscriptions survive a restart", test_restart, d, rx)
+        results.case("https receivers are verified", test_tls, d)
     finally:
         if rx:
             rx.stop()
