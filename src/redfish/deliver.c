@@ -79,11 +79,6 @@ void rf_delivery_free(struct rf_delivery *d)
 	free(d);
 }
 
-unsigned rf_delivery_queued(const struct rf_delivery *d)
-{
-	return d->n;
-}
-
 /* The Event as the receiver gets it: the stream's, with the Context. */
 static char *event_text(const struct rf_sub *sub, const struct dhp_event *ev,
 			const struct rf_event_origin *o)

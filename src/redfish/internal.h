@@ -261,7 +261,5 @@ void rf_delivery_free(struct rf_delivery *d);
 /* Queue ev for sub's receiver (dropping the oldest when full). */
 void rf_delivery_push(struct rf_delivery *d, const struct dhp_event *ev,
 		      const struct rf_event_origin *o);
-/* Events queued, and dropped since the start. */
-unsigned rf_delivery_queued(const struct rf_delivery *d);
 
 #endif
