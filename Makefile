@@ -42,8 +42,9 @@ ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 #   NAME_PKGS  the libraries (pkg-config names) it may use
 #
 # Dependencies point one way: common <- model <- core <- {store, backends};
-# common <- proto <- backend-qemu; common <- {http, auth} <- redfish <- dhpd.
-LAYERS := common model core store backend-sim backend-qemu proto http auth redfish
+# common <- proto <- backend-qemu; common <- {http, auth} <- redfish <- dhpd;
+# common <- push <- dhpd (libcurl: only dhpd links it, besides dhpctl).
+LAYERS := common model core store backend-sim backend-qemu proto http auth redfish push
 common_DIR := common
 model_DIR  := model
 model_USES := common
@@ -69,12 +70,15 @@ auth_PKGS  := gnutls jansson
 redfish_DIR  := redfish
 redfish_USES := common model core http auth
 redfish_PKGS := jansson
+push_DIR     := push
+push_USES    := common
+push_PKGS    := libcurl
 
 # Programs and libraries above the layers get the same treatment.
 PROGRAMS := dhpd dhpctl agent libdhp dhp-sim
 dhpd_DIR  := dhpd
-dhpd_USES := common model core store backend-sim backend-qemu proto http auth redfish
-dhpd_PKGS := sqlite3 jansson libuv gnutls
+dhpd_USES := common model core store backend-sim backend-qemu proto http auth redfish push
+dhpd_PKGS := sqlite3 jansson libuv gnutls libcurl
 dhpctl_DIR  := dhpctl
 dhpctl_PKGS := libcurl jansson
 agent_DIR  := agent
@@ -174,7 +178,7 @@ print-layers: $(foreach l,$(LAYERS) $(PROGRAMS),$($(l)_INC)/.made)
 	@$(foreach l,$(LAYERS) $(PROGRAMS),echo '$(l)|$($(l)_DIR)|$($(l)_USES)|$($(l)_PKGS)|$(BASE_CFLAGS) $($(l)_CFLAGS)';)
 
 $(BUILD)/dhpd: $(DHPD_OBJS) $(LAYER_LIBS)
-	$(CC) $(ALL_LDFLAGS) $(DHPD_OBJS) $(LINK_LAYERS) $(LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $(DHPD_OBJS) $(LINK_LAYERS) $(LIBS) $(call pkg_libs,libcurl) -o $@
 
 $(BUILD)/dhpctl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) $^ $(call pkg_libs,$(dhpctl_PKGS)) -o $@

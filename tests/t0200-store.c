@@ -413,7 +413,7 @@ static void test_event_seq(void)
 }
 
 /* A store of schema version 1 is migrated: its data stays, the index of
- * version 2 appears (and version 3's column). */
+ * version 2 appears (and version 3's column, version 4's table). */
 static void test_migration_1_to_2(void)
 {
 	const char *path = "v1.db";
@@ -428,12 +428,14 @@ static void test_migration_1_to_2(void)
 	CHECK_INT(dhp_store_commit(store, true, &err), 0);
 	close_all(store, server);
 	raw_exec(path, "DROP INDEX events_op; ALTER TABLE partitions DROP COLUMN uuid;"
-		 "PRAGMA user_version = 1");
+		 "DROP TABLE event_destinations; PRAGMA user_version = 1");
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_op'"), 0);
 
 	store = open_loaded(path, &server, NULL);
-	CHECK_INT(raw_int(path, "PRAGMA user_version"), 3);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 4);
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_op'"), 1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master "
+			  "WHERE name = 'event_destinations'"), 1);
 	CHECK_INT(dhp_store_op_events(store, 7, 0, 10, &got, &n, &err), 0);
 	CHECK_INT(n, 1);
 	if (n)
@@ -473,10 +475,11 @@ static void test_migration_2_to_3(void)
 	put_named(store, server, 2, "db");
 	CHECK_INT(dhp_store_commit(store, true, &err), 0);
 	close_all(store, server);
-	raw_exec(path, "ALTER TABLE partitions DROP COLUMN uuid; PRAGMA user_version = 2");
+	raw_exec(path, "ALTER TABLE partitions DROP COLUMN uuid; DROP TABLE event_destinations;"
+		 "PRAGMA user_version = 2");
 
 	store = open_loaded(path, &server, NULL);
-	CHECK_INT(raw_int(path, "PRAGMA user_version"), 3);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 4);
 	CHECK_INT(server->n_partitions, 2);
 	for (size_t i = 0; i < server->n_partitions && i < 2; i++) {
 		CHECK_MSG(uuid_v4(server->partitions[i]->uuid), "\"%s\"",
@@ -585,7 +588,7 @@ static void test_newer_version(void)
 
 	store = open_loaded("newer.db", &server, NULL);
 	close_all(store, server);
-	CHECK_INT(raw_int(path, "PRAGMA user_version"), 3);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 4);
 	raw_exec(path, "PRAGMA user_version = 99");
 	store = NULL;
 	CHECK_INT(dhp_store_open(path, &store, &err), -EPROTONOSUPPORT);

@@ -117,6 +117,18 @@ int dhp_core_submit(struct dhp_core *core, const struct dhp_request *req,
  */
 int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err);
 
+/*
+ * A write of the API's own records (event destinations, core/store.h)
+ * in a transaction of its own, committed durably before this returns:
+ * pending writes of running operations are committed plainly first, then
+ * write(store, arg, err) runs. A failure of write that is the store's
+ * (not -ENOENT, -EINVAL) freezes the journal as any failed write does.
+ * -EAGAIN while recovering, -EIO once the store has failed.
+ */
+typedef int (*dhp_core_write_fn)(struct dhp_store *store, void *arg, struct dhp_error *err);
+int dhp_core_store_write(struct dhp_core *core, dhp_core_write_fn write, void *arg,
+			 struct dhp_error *err);
+
 /* An operation in progress, or NULL (then ask the store). */
 const struct dhp_op *dhp_core_active_op(struct dhp_core *core, uint64_t id);
 /* No operation in progress and recovery done. */

@@ -346,6 +346,17 @@ static int refuse_change(struct dhp_core *core, struct dhp_error *err)
 	return r;
 }
 
+/* Whether the engine takes a change now: recovered, and a store that has
+ * not failed for good. */
+static int refuse_write(struct dhp_core *core, struct dhp_error *err)
+{
+	if (!core->recovered)
+		return dhp_error_set(err, -EAGAIN, "dhp is still recovering; retry shortly");
+	if (core->store_error)
+		return refuse_change(core, err);
+	return 0;
+}
+
 /*
  * Like a request: a transaction of its own (pending writes of running
  * operations are committed plainly first) and a durable commit before the
@@ -354,12 +365,10 @@ static int refuse_change(struct dhp_core *core, struct dhp_error *err)
 int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err)
 {
 	struct dhp_error e = { 0 };
-	int r;
+	int r = refuse_write(core, err);
 
-	if (!core->recovered)
-		return dhp_error_set(err, -EAGAIN, "dhp is still recovering; retry shortly");
-	if (core->store_error)
-		return refuse_change(core, err);
+	if (r < 0)
+		return r;
 	if (dhp_core_active_op(core, id)) {
 		r = dhp_error_set(err, -EBUSY, "operation %llu has not finished",
 				  (unsigned long long)id);
@@ -379,5 +388,28 @@ int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err
 	}
 	if (r < 0)
 		return copy_error(err, r, &e);
+	return core_commit_request(core, core->n_unpublished, err);
+}
+
+/* As dhp_core_delete_op: the write's own transaction, durable. */
+int dhp_core_store_write(struct dhp_core *core, dhp_core_write_fn write, void *arg,
+			 struct dhp_error *err)
+{
+	struct dhp_error e = { 0 };
+	int r = refuse_write(core, err);
+
+	if (!r)
+		r = core_commit(core, false, err);
+	if (r < 0)
+		return r;
+	r = write(core->store, arg, &e);
+	if (r < 0) {
+		/* -ENOENT and -EINVAL are the caller's; anything else is the
+		 * store's, as in dhp_core_delete_op. */
+		if (r != -ENOENT && r != -EINVAL)
+			core_note_store_error(core, r, &e);
+		dhp_store_rollback(core->store);
+		return copy_error(err, r, &e);
+	}
 	return core_commit_request(core, core->n_unpublished, err);
 }

@@ -146,6 +146,27 @@ int dhp_store_prune(struct dhp_store *store, struct dhp_error *err);
  */
 int dhp_store_delete_op(struct dhp_store *store, uint64_t id, struct dhp_error *err);
 
+/*
+ * Event destinations: the API's push subscriptions (src/redfish), kept
+ * here so that they outlive a restart. Opaque to the store and the
+ * engine: a number the store gives (never given twice), the receiver's
+ * URI, and the subscription's settings as the API's own JSON text.
+ * Writes join the open transaction, as puts do (the API writes through
+ * dhp_core_store_write, core/core.h).
+ */
+int dhp_store_add_destination(struct dhp_store *store, const char *destination,
+			      const char *settings, uint64_t *ret_id, struct dhp_error *err);
+/* -ENOENT when there is none (then nothing was written). */
+int dhp_store_update_destination(struct dhp_store *store, uint64_t id, const char *settings,
+				 struct dhp_error *err);
+int dhp_store_delete_destination(struct dhp_store *store, uint64_t id, struct dhp_error *err);
+/* Call fn for each destination, by number; a negative return of fn stops
+ * the walk and is returned. */
+typedef int (*dhp_store_destination_fn)(void *arg, uint64_t id, const char *destination,
+					const char *settings);
+int dhp_store_destinations(struct dhp_store *store, dhp_store_destination_fn fn, void *arg,
+			   struct dhp_error *err);
+
 /* SQLite's PRAGMA integrity_check; -EIO with its first message if not ok. */
 int dhp_store_integrity_check(struct dhp_store *store, struct dhp_error *err);
 

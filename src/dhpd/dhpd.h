@@ -25,6 +25,8 @@
 #define DHPD_DEFAULT_MAX_SESSIONS 64u
 #define DHPD_DEFAULT_MAX_SESSIONS_PER_USER 16u
 #define DHPD_DEFAULT_MAX_SSE_CLIENTS 1024u
+#define DHPD_DEFAULT_EVENT_RETRY_ATTEMPTS 3
+#define DHPD_DEFAULT_EVENT_RETRY_INTERVAL_S 30
 /* A partition's boot under TCG may take the QEMU backend's 60 s. */
 #define DHPD_QEMU_PHASE_DEADLINE_MS 90000u
 
@@ -48,6 +50,9 @@ struct dhpd_options {
 	uint32_t max_sse_clients;		/* redfish's */
 	uint32_t task_retention;		/* the store's: finished operations kept */
 	uint32_t event_retention;		/* the store's: events kept */
+	uint32_t event_retry_attempts;		/* redfish's: push retries */
+	uint32_t event_retry_interval_s;	/* redfish's: between them */
+	char event_ca_file[DHPD_PATH_MAX];	/* push: CAs for https receivers ("": the system's) */
 	/* Parsed from listen. */
 	char address[64];
 	uint16_t port;

@@ -2,7 +2,8 @@
 /*
  * dhpd: the daemon. One libuv loop runs everything: the engine's timers
  * (uvloop.c), the simulated hardware's answers, HTTP (src/http, on the
- * same dhp_loop), signals.
+ * same dhp_loop), events POSTed to push subscriptions (src/push, libcurl
+ * on the same dhp_loop), signals.
  *
  * Start-up order, each step needing the ones before it:
  *   options → state directory + lock → TLS material → accounts (+ admin)
@@ -34,6 +35,7 @@
 #include "dhpd/uvloop.h"
 #include "http/http.h"
 #include "model/topology.h"
+#include "push/push.h"
 #include "redfish/redfish.h"
 
 #define STOP_GRACE_MS 10000u	/* for operations in flight */
@@ -50,6 +52,7 @@ struct dhpd {
 	struct dhp_server *server;
 	struct dhp_store *store;
 	struct dhp_backend *backend;
+	struct push *push;
 	struct redfish *rf;
 	struct dhp_core *core;
 	struct http_server *http;
@@ -158,8 +161,30 @@ static void storage_full(void *ctx, bool full, const struct dhp_error *why)
 			 d->opt.state_dir);
 }
 
+/* ---- the API's sender for push subscriptions: src/push ---- */
+
+static void *send_post(void *ctx, const char *url, const char *body, size_t len,
+		       redfish_sent_fn done, void *arg)
+{
+	return push_post(ctx, url, body, len, done, arg);
+}
+
+static void send_cancel(void *ctx, void *post)
+{
+	push_cancel(ctx, post);
+}
+
+static void api_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	dhpd_log("%s", line);
+}
+
 static int open_engine(struct dhpd *d, struct dhp_error *err)
 {
+	struct push_config push_cfg = {
+		.ca_file = d->opt.event_ca_file[0] ? d->opt.event_ca_file : NULL,
+	};
 	struct dhp_core_config cfg = {
 		.server = d->server, .store = d->store, .backend = d->backend, .loop = d->loop,
 		.phase_deadline_ms = d->opt.phase_deadline_ms,
@@ -167,8 +192,17 @@ static int open_engine(struct dhpd *d, struct dhp_error *err)
 	};
 	struct redfish_config rf_cfg = {
 		.auth = d->auth, .loop = d->loop, .max_sse_clients = d->opt.max_sse_clients,
+		.sender = { .post = send_post, .cancel = send_cancel },
+		.retry_attempts = d->opt.event_retry_attempts,
+		.retry_interval_s = d->opt.event_retry_interval_s,
+		.log = api_log,
 	};
-	int r = redfish_new(&rf_cfg, &d->rf, err);
+	int r = push_new(d->loop, &push_cfg, &d->push, err);
+
+	if (r < 0)
+		return r;
+	rf_cfg.sender.ctx = d->push;
+	r = redfish_new(&rf_cfg, &d->rf, err);
 
 	if (r < 0)
 		return r;
@@ -338,12 +372,13 @@ static void init_handles(struct dhpd *d)
 }
 
 /* In reverse order of start(); the loop runs once more for libuv's close
- * callbacks (timers, HTTP handles) before it is closed. */
+ * callbacks (timers, HTTP handles, push's sockets) before it is closed. */
 static void stop(struct dhpd *d)
 {
 	close_handles(d);
 	dhp_core_free(d->core);
 	redfish_free(d->rf);
+	push_free(d->push);	/* after the service: it cancels its POSTs */
 	dhp_backend_free(d->backend);
 	dhp_store_close(d->store);
 	dhp_server_free(d->server);

@@ -64,6 +64,12 @@ static const struct opt_desc descs[] = {
 	  "finished operations (Tasks) kept; older ones are pruned (1000; 0: all)" },
 	{ "event-retention", T_NUM, FIELD(event_retention), "N",
 	  "events kept for the stream and Task messages (10000; 0: all)" },
+	{ "event-retry-attempts", T_NUM, FIELD(event_retry_attempts), "N",
+	  "push subscriptions: retries of a failed delivery (3)" },
+	{ "event-retry-interval-s", T_NUM, FIELD(event_retry_interval_s), "S",
+	  "push subscriptions: seconds between retries (30)" },
+	{ "event-ca-file", T_STR, FIELD(event_ca_file), "FILE",
+	  "push subscriptions: CAs that https receivers are verified with (the system's)" },
 };
 
 #define N_DESCS (sizeof(descs) / sizeof(descs[0]))
@@ -214,6 +220,8 @@ static void set_defaults(struct dhpd_options *opt)
 	opt->max_sse_clients = DHPD_DEFAULT_MAX_SSE_CLIENTS;
 	opt->task_retention = DHP_STORE_DEFAULT_OPS_KEPT;
 	opt->event_retention = DHP_STORE_DEFAULT_EVENTS_KEPT;
+	opt->event_retry_attempts = DHPD_DEFAULT_EVENT_RETRY_ATTEMPTS;
+	opt->event_retry_interval_s = DHPD_DEFAULT_EVENT_RETRY_INTERVAL_S;
 }
 
 /* getopt's table, made from descs. */

@@ -31,6 +31,8 @@ static const struct base_message {
 	{ "PropertyMissing", "Warning", "Ensure that the property is in the request body and has a valid value and resubmit the request if the operation failed." },
 	{ "PropertyValueTypeError", "Warning", "Correct the value for the property in the request body and resubmit the request if the operation failed." },
 	{ "PropertyValueNotInList", "Warning", "Choose a value from the enumeration list that the implementation can support and resubmit the request if the operation failed." },
+	{ "PropertyValueFormatError", "Warning", "Correct the value for the property in the request body and resubmit the request if the operation failed." },
+	{ "EventSubscriptionLimitExceeded", "Critical", "Reduce the number of other subscriptions before trying to establish the event subscription or increase the limit of simultaneous subscriptions, if supported." },
 	{ "PropertyValueError", "Warning", "Correct the value for the property in the request body and resubmit the request if the operation failed." },
 	{ "PropertyValueConflict", "Warning", NULL },
 	{ "ActionParameterMissing", "Critical", "Supply the action with the required parameter in the request body when the request is resubmitted." },

@@ -3,7 +3,8 @@
  * An event of dhp's journal as a Redfish Event (docs/dhpd.md, "Event
  * stream"): the resources it is about, its registry message, its text on
  * the wire, "id: N\ndata: {Event}\n\n". The SSE hub (sse.c) formats each
- * event once for every client.
+ * event once for every client; push subscriptions (deliver.c) POST the
+ * same Event, with their Context.
  */
 #include "redfish/internal.h"
 
@@ -57,7 +58,7 @@ void rf_event_origin(struct redfish *rf, const struct dhp_event *ev, struct rf_e
 
 /* The registries' ids (TaskEvent 1.0, ResourceEvent 1.4) and severities.
  * An op-state event's text is "operation N KIND: STATE..." (core). */
-static const char *message_id(const struct dhp_event *ev, const char **severity)
+const char *rf_event_message_id(const struct dhp_event *ev, const char **severity)
 {
 	const char *state = strchr(ev->text, ':');
 
@@ -124,17 +125,14 @@ static int add_record(struct http_buf *buf, size_t start, const char *id, json_t
 	return r;
 }
 
-int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
-		    struct http_buf *buf)
+json_t *rf_event_json(const struct dhp_event *ev, const struct rf_event_origin *o)
 {
 	char id[24], when[40];
-	const char *severity, *msg_id = message_id(ev, &severity);
-	size_t start = buf->len;
-	json_t *doc;
+	const char *severity, *msg_id = rf_event_message_id(ev, &severity);
 
 	snprintf(id, sizeof(id), "%" PRIu64, ev->seq);
 	timestamp(ev->time_ms, when, sizeof(when));
-	doc = json_pack("{s:s, s:s, s:s, s:i, s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[],"
+	return json_pack("{s:s, s:s, s:s, s:i, s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[],"
 			" s:{s:s}, s:o}]}",
 			"@odata.type", "#Event.v1_13_0.Event", "Id", id, "Name", "dhp event",
 			"Events@odata.count", 1, "Events",
@@ -142,7 +140,15 @@ int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
 			"EventTimestamp", when, "MessageSeverity", severity, "MessageId", msg_id,
 			"Message", ev->text, "MessageArgs",
 			"OriginOfCondition", "@odata.id", o->origin, "Oem", event_oem(ev, o));
-	return add_record(buf, start, id, doc);
+}
+
+int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
+		    struct http_buf *buf)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%" PRIu64, ev->seq);
+	return add_record(buf, buf->len, id, rf_event_json(ev, o));
 }
 
 /*

@@ -12,12 +12,15 @@
  *   expand.c           $expand: links replaced by the resources they name
  *   event-format.c     an event of dhp's journal as a Redfish Event
  *   sse.c              the SSE hub: streams, replay, live fan-out
+ *   subs.c             event subscriptions (EventDestinations), push and SSE;
+ *   subs-store.c       push ones in the store;
+ *   deliver.c          POSTing events to a push one (redfish_config.sender)
  *   resources/         one file per resource (resources/resources.h)
  *
- * Calls go one way: redfish.c → routes.c → resources → sse.c →
- * event-format.c; routes.c → query.c, query-apply.c → expand.c, and
- * these call back into routes.c's rf_get() for the resources they read;
- * everything uses errors.c. A handler fills a
+ * Calls go one way: redfish.c → routes.c → resources → sse.c, subs.c →
+ * deliver.c → event-format.c; routes.c → query.c, query-apply.c →
+ * expand.c, and these call back into routes.c's rf_get() for the
+ * resources they read; everything uses errors.c. A handler fills a
  * struct http_response (http/http.h): a JSON body, headers, or a stream.
  * Handlers run on dhpd's one event loop and never block.
  */
@@ -73,6 +76,11 @@ struct dhp_loop *rf_loop(struct redfish *rf);
 unsigned rf_max_sse_clients(const struct redfish *rf);
 enum redfish_state rf_state(const struct redfish *rf);
 struct rf_sse *rf_get_sse(struct redfish *rf);
+struct rf_subs *rf_get_subs(struct redfish *rf);
+const struct redfish_config *rf_config(const struct redfish *rf);
+/* A line for dhpd's log (redfish_config.log), printf-style. */
+__attribute__((format(printf, 2, 3)))
+void rf_log(struct redfish *rf, const char *fmt, ...);
 /* Seconds of the monotonic clock every auth_* call of the service uses
  * (sessions must be created and checked on the same clock). */
 uint64_t rf_now_s(struct redfish *rf);
@@ -228,8 +236,10 @@ unsigned rf_sse_clients(const struct rf_sse *sse);
  * with filter NULL, all. Takes ownership of filter (malloc'd) in every
  * case; 0, or -ENOMEM with a 500 in res.
  */
-int rf_sse_stream(struct rf_sse *sse, char *filter, uint64_t after,
+int rf_sse_stream(struct rf_sse *sse, char *filter, uint64_t after, const char *source,
 		  struct http_response *res);
+/* End the stream of an SSE EventDestination (its DELETE). */
+void rf_sse_close(struct rf_sse *sse, void *client);
 
 /* ---- event-format.c: an event as Redfish shows it ---- */
 
@@ -243,6 +253,10 @@ struct rf_event_origin {
 	char partition[DHP_NAME_MAX];
 };
 void rf_event_origin(struct redfish *rf, const struct dhp_event *ev, struct rf_event_origin *o);
+/* The Event (NULL when out of memory). */
+json_t *rf_event_json(const struct dhp_event *ev, const struct rf_event_origin *o);
+/* Its MessageId, and the registry's severity in *severity. */
+const char *rf_event_message_id(const struct dhp_event *ev, const char **severity);
 /* Append "id: N\ndata: {one-line Event}\n\n" to buf: 0, or -ENOMEM. */
 int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
 		    struct http_buf *buf);
@@ -251,5 +265,95 @@ int rf_event_format(const struct dhp_event *ev, const struct rf_event_origin *o,
  * comment, then "id: last" and an EventBufferExceeded Event. 0 or -ENOMEM. */
 int rf_event_format_pruned(uint64_t first, uint64_t last, uint64_t now_ms,
 			   struct http_buf *buf);
+
+/* ---- subs.c, deliver.c: event subscriptions (EventDestinations) ---- */
+
+#define RF_SUBS_URI	"/redfish/v1/EventService/Subscriptions"
+#define RF_SUBS_MAX	64		/* push subscriptions (SSE: max-sse-clients) */
+#define RF_SUB_LIST_MAX	16		/* entries of each filter list */
+#define RF_SUB_CONTEXT_MAX 256		/* bytes of Context */
+#define RF_SUB_DEST_MAX	1024		/* bytes of Destination */
+
+enum rf_sub_kind { RF_SUB_PUSH, RF_SUB_SSE };
+/* EventDestination.DeliveryRetryPolicy; one string table (subs.c). */
+enum rf_retry_policy {
+	RF_RETRY_SUSPEND,		/* SuspendRetries: the default */
+	RF_RETRY_TERMINATE,		/* TerminateAfterRetries */
+	RF_RETRY_FOREVER,		/* RetryForever */
+	RF_RETRY_BACKOFF,		/* RetryForeverWithBackoff */
+	RF_RETRY_MAX
+};
+const char *rf_retry_policy_name(enum rf_retry_policy p);
+int rf_retry_policy_parse(const char *name, enum rf_retry_policy *ret);
+
+/* Which events a subscription wants: each list empty means "any". */
+struct rf_sub_filter {
+	char *prefixes[RF_SUB_LIST_MAX];	/* RegistryPrefixes */
+	char *types[RF_SUB_LIST_MAX];		/* ResourceTypes */
+	char *origins[RF_SUB_LIST_MAX];		/* OriginResources URIs */
+	unsigned n_prefixes, n_types, n_origins;
+};
+
+struct rf_delivery;
+struct rf_sub {
+	char id[24];			/* "7" (push: the store's number), "sse-3" */
+	enum rf_sub_kind kind;
+	uint64_t store_id;		/* push */
+	char *destination;
+	char *context;			/* never NULL */
+	struct rf_sub_filter filter;
+	enum rf_retry_policy policy;	/* push */
+	bool suspended;			/* push: Status.State Disabled */
+	void *sse_client;		/* SSE: sse.c's client */
+	struct rf_delivery *delivery;	/* push: deliver.c */
+	struct rf_sub *next;
+};
+
+struct rf_subs;
+int rf_subs_new(struct redfish *rf, struct rf_subs **ret_subs);
+void rf_subs_free(struct rf_subs *subs);
+/* Read the push subscriptions from the store (once the engine is set). */
+int rf_subs_load(struct rf_subs *subs, struct dhp_error *err);
+/* Every subscription, oldest first (push ones by number, then SSE). */
+struct rf_sub *rf_subs_list(struct rf_subs *subs);
+struct rf_sub *rf_subs_find(struct rf_subs *subs, const char *id);
+unsigned rf_subs_count(const struct rf_subs *subs, enum rf_sub_kind kind);
+/* Whether sub wants ev (o: its resources). */
+bool rf_sub_wants(const struct rf_sub *sub, const struct dhp_event *ev,
+		  const struct rf_event_origin *o);
+void rf_filter_release(struct rf_sub_filter *f);
+/*
+ * A new push subscription from tmpl (its strings and filter are taken in
+ * every case, tmpl is left empty), stored durably: 0 with the new one in
+ * *ret_sub, or an error in err.
+ */
+int rf_subs_add(struct rf_subs *subs, struct rf_sub *tmpl, struct rf_sub **ret_sub,
+		struct dhp_error *err);
+/* Store sub's settings after a change (Context, policy, suspension). */
+int rf_subs_save(struct rf_subs *subs, struct rf_sub *sub, struct dhp_error *err);
+/* Delete: a push one from the store (durably), an SSE one by ending its
+ * stream. sub is freed; on failure it stays as it was. */
+int rf_subs_delete(struct rf_subs *subs, struct rf_sub *sub, struct dhp_error *err);
+/* An SSE stream opened (sse.c): its EventDestination, or NULL when out of
+ * memory (the stream goes on, unlisted). filter: its OriginResource. */
+struct rf_sub *rf_subs_add_sse(struct rf_subs *subs, void *client, const char *source,
+			       const char *filter);
+/* The stream ended: its EventDestination goes. Accepts NULL. */
+void rf_subs_remove_sse(struct rf_subs *subs, struct rf_sub *sub);
+/* A committed event: to every push subscription that wants it. */
+void rf_subs_publish(struct rf_subs *subs, const struct dhp_event *ev);
+
+/* Shared by subs.c and subs-store.c only. */
+struct redfish *rf_subs_service(struct rf_subs *subs);
+void rf_subs_insert(struct rf_subs *subs, struct rf_sub *sub);	/* in its place */
+void rf_subs_unlink(struct rf_subs *subs, struct rf_sub *sub);
+void rf_sub_free(struct rf_sub *sub);				/* accepts NULL */
+
+/* deliver.c: one push subscription's queue, POSTs, retries. */
+int rf_delivery_new(struct redfish *rf, struct rf_sub *sub, struct rf_delivery **ret);
+void rf_delivery_free(struct rf_delivery *d);
+/* Queue ev for sub's receiver (dropping the oldest when full). */
+void rf_delivery_push(struct rf_delivery *d, const struct dhp_event *ev,
+		      const struct rf_event_origin *o);
 
 #endif

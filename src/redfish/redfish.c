@@ -1,25 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The service object: its context for handlers, who is asking, and its
- * two faces: the engine's listener (events go to the SSE hub, sse.c) and
- * the HTTP server's handler (routes.c, and errors.c for refusals).
+ * two faces: the engine's listener (events go to the SSE hub, sse.c, and
+ * to push subscriptions, subs.c) and the HTTP server's handler (routes.c,
+ * and errors.c for refusals).
  */
 #include "redfish/internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <stdlib.h>
 
 #define EXPIRE_EVERY_S 60u	/* dropping idle sessions is housekeeping */
 
 struct redfish {
+	struct redfish_config config;
 	struct dhp_core *core;
 	struct auth *auth;
 	unsigned max_sse_clients;
 	struct dhp_loop *loop;
 	enum redfish_state state;
 	struct rf_sse *events;
+	struct rf_subs *subs;
 	uint64_t expired_at;		/* rf_now_s of the last auth_sessions_expire */
 };
 
@@ -38,12 +42,16 @@ int redfish_new(const struct redfish_config *config, struct redfish **ret_rf,
 
 	if (!rf)
 		return dhp_error_set(err, -ENOMEM, "out of memory");
+	rf->config = *config;
 	rf->auth = config->auth;
 	rf->loop = config->loop;
 	rf->max_sse_clients = config->max_sse_clients;
 	rf->state = REDFISH_RECOVERING;
 	r = rf_sse_new(rf, &rf->events);
+	if (!r)
+		r = rf_subs_new(rf, &rf->subs);
 	if (r < 0) {
+		rf_sse_free(rf->events);
 		free(rf);
 		return dhp_error_set(err, r, "out of memory");
 	}
@@ -56,6 +64,7 @@ void redfish_free(struct redfish *rf)
 	if (!rf)
 		return;
 	rf_sse_free(rf->events);
+	rf_subs_free(rf->subs);
 	free(rf);
 }
 
@@ -64,6 +73,7 @@ static void on_event(void *ctx, const struct dhp_event *ev)
 	struct redfish *rf = ctx;
 
 	rf_sse_publish(rf->events, ev);
+	rf_subs_publish(rf->subs, ev);
 }
 
 struct dhp_core_listener redfish_core_listener(struct redfish *rf)
@@ -73,11 +83,17 @@ struct dhp_core_listener redfish_core_listener(struct redfish *rf)
 
 void redfish_set_core(struct redfish *rf, struct dhp_core *core)
 {
+	struct dhp_error err = { 0 };
+
 	rf->core = core;
 	/* Everything in the store now is committed: the engine has not run
 	 * yet. From here on the listener says what is. */
-	if (core)
-		rf_sse_set_published(rf->events, dhp_store_last_event(dhp_core_store(core)));
+	if (!core)
+		return;
+	rf_sse_set_published(rf->events, dhp_store_last_event(dhp_core_store(core)));
+	if (rf_subs_load(rf->subs, &err) < 0)
+		rf_log(rf, "event subscriptions could not be read from the store: %s",
+		       err.message);
 }
 
 struct http_handler redfish_http_handler(struct redfish *rf)
@@ -96,6 +112,21 @@ struct auth *rf_auth(struct redfish *rf) { return rf->auth; }
 unsigned rf_max_sse_clients(const struct redfish *rf) { return rf->max_sse_clients; }
 struct dhp_loop *rf_loop(struct redfish *rf) { return rf->loop; }
 struct rf_sse *rf_get_sse(struct redfish *rf) { return rf->events; }
+struct rf_subs *rf_get_subs(struct redfish *rf) { return rf->subs; }
+const struct redfish_config *rf_config(const struct redfish *rf) { return &rf->config; }
+
+void rf_log(struct redfish *rf, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!rf->config.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	rf->config.log(rf->config.log_ctx, line);
+}
 
 uint64_t rf_now_s(struct redfish *rf)
 {

@@ -12,6 +12,7 @@
 #ifndef DHP_REDFISH_REDFISH_H
 #define DHP_REDFISH_REDFISH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "auth/auth.h"
@@ -20,10 +21,35 @@
 #include "core/core.h"
 #include "http/http.h"
 
+/*
+ * How the service POSTs an event to a push subscription's receiver: dhpd
+ * gives src/push's (libcurl), so that the service itself links no HTTP
+ * client. post starts a POST of body (copied) to url and returns a handle,
+ * or NULL when it cannot start; done is then called once, later, from the
+ * loop, with the HTTP status or a negative errno and a detail. cancel
+ * drops a POST whose done has not run (done is never called for it).
+ */
+typedef void (*redfish_sent_fn)(void *arg, int status, const char *detail);
+struct redfish_sender {
+	void *(*post)(void *ctx, const char *url, const char *body, size_t len,
+		      redfish_sent_fn done, void *arg);
+	void (*cancel)(void *ctx, void *post);
+	void *ctx;
+};
+
 struct redfish_config {
 	struct auth *auth;		/* borrowed: must outlive the service */
 	struct dhp_loop *loop;		/* borrowed: must outlive the service */
 	unsigned max_sse_clients;	/* event streams open at once; 503 beyond */
+	/* Push subscriptions (docs/redfish.md, "Event subscriptions"). With
+	 * no sender.post they are kept and listed, never delivered. */
+	struct redfish_sender sender;
+	unsigned retry_attempts;	/* EventService.DeliveryRetryAttempts */
+	unsigned retry_interval_s;	/* EventService.DeliveryRetryIntervalSeconds */
+	/* Where the service says what no request is told (a receiver
+	 * suspended, events dropped); NULL: nowhere. One line, no newline. */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
 };
 
 struct redfish;

@@ -16,12 +16,17 @@
  * transaction may hold events not committed yet). Events that retention
  * pruned before the client got them are one notice (skip_pruned).
  *
+ * Each open stream is also an EventDestination (subs.c), listed under
+ * the EventService's Subscriptions until it ends; its DELETE ends it
+ * (rf_sse_close).
+ *
  * A live event is formatted once and the same bytes are queued on every
  * stream that wants it; the HTTP server then serves every stream woken in
  * this turn of the loop in one pass.
  */
 #include "redfish/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +41,8 @@ struct sse_client {
 	struct http_stream *stream;
 	uint64_t cursor;
 	char *filter;			/* OriginResource URI, or NULL */
+	char source[AUTH_SOURCE_MAX];	/* the client's address */
+	struct rf_sub *sub;		/* its EventDestination (subs.c), or NULL */
 	bool dead;			/* its stream is closing */
 	struct dhp_timer *again;	/* more to read in the next turn */
 	struct sse_client *prev, *next;
@@ -72,6 +79,7 @@ static void client_free(struct sse_client *c)
 		c->next->prev = c->prev;
 	if (c->stream)
 		hub->n_clients--;
+	rf_subs_remove_sse(rf_get_subs(hub->rf), c->sub);
 	dhp_timer_cancel(rf_loop(hub->rf), c->again);
 	free(c->filter);
 	free(c);
@@ -272,14 +280,17 @@ static void on_open(void *ctx, struct http_stream *stream)
 	hub->clients = c;
 	http_stream_on_close(stream, on_close, c);
 	http_stream_on_drain(stream, on_drain, c);
+	/* Listed while open (DSP0266: an SSE stream is an EventDestination);
+	 * without memory for it the stream still runs, unlisted. */
+	c->sub = rf_subs_add_sse(rf_get_subs(hub->rf), c, c->source, c->filter);
 	if (!hub->keepalive)
 		hub->keepalive = dhp_timer_add(rf_loop(hub->rf), KEEPALIVE_MS, keepalive_fire,
 					       hub);
 	pump(c);
 }
 
-int rf_sse_stream(struct rf_sse *hub, char *filter, uint64_t after,
-		      struct http_response *res)
+int rf_sse_stream(struct rf_sse *hub, char *filter, uint64_t after, const char *source,
+		  struct http_response *res)
 {
 	struct sse_client *c = calloc(1, sizeof(*c));
 
@@ -291,8 +302,20 @@ int rf_sse_stream(struct rf_sse *hub, char *filter, uint64_t after,
 	c->hub = hub;
 	c->cursor = after;
 	c->filter = filter;
+	snprintf(c->source, sizeof(c->source), "%s", source ? source : "");
 	res->status = 200;
 	res->stream_open = on_open;
 	res->stream_ctx = c;
 	return 0;
+}
+
+void rf_sse_close(struct rf_sse *hub, void *client)
+{
+	struct sse_client *c = client;
+
+	(void)hub;
+	c->sub = NULL;		/* the caller frees it */
+	if (!c->dead)
+		http_stream_close(c->stream);
+	c->dead = true;
 }

@@ -88,6 +88,14 @@ static const struct migration {
 	 * like a new partition's (SQLite's randomblob is not getrandom). */
 	{ "ALTER TABLE partitions ADD COLUMN uuid TEXT NOT NULL DEFAULT '';",
 	  fill_partition_uuids },
+	/* 4: Redfish push subscriptions (destinations.c). AUTOINCREMENT: a
+	 * deleted subscription's number, and so its URI, is never given to
+	 * another one. */
+	{ "CREATE TABLE event_destinations ("
+	  "	id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "	destination TEXT NOT NULL,"
+	  "	settings TEXT NOT NULL"
+	  ");", NULL },
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

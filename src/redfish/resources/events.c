@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The EventService (docs/redfish.md, docs/dhpd.md "Event stream"): its
- * resource, and the checks of a request for its server-sent events URI
- * (stream limit, $filter, Last-Event-ID). The streams themselves are the
- * SSE hub's (sse.c), which formats each event once for every client
- * (event-format.c).
+ * resource, its routes (Subscriptions' handlers are
+ * resources/subscriptions.c), and the checks of a request for its
+ * server-sent events URI (stream limit, $filter, Last-Event-ID). The
+ * streams themselves are the SSE hub's (sse.c), which formats each event
+ * once for every client (event-format.c).
  */
-#include "redfish/internal.h"
+#include "redfish/resources/resources.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -80,22 +81,28 @@ static void get_sse(struct redfish *rf, const struct rf_request *req, struct htt
 		free(filter);
 		return;
 	}
-	rf_sse_stream(hub, filter, after, res);
+	rf_sse_stream(hub, filter, after, req->source, res);
 }
 
 static void get_service(struct redfish *rf, const struct rf_request *req,
 			struct http_response *res)
 {
-	(void)rf, (void)req;
+	const struct redfish_config *c = rf_config(rf);
+
+	(void)req;
 	rf_ok(res, 200, json_pack(
-		"{s:s, s:s, s:s, s:s, s:b, s:s, s:{s:s, s:s}, s:[s], s:[s, s, s],"
-		" s:{s:b, s:b, s:b, s:b, s:b, s:b}}",
+		"{s:s, s:s, s:s, s:s, s:b, s:s, s:{s:s}, s:I, s:I, s:{s:s, s:s}, s:[s], s:[s, s, s],"
+		" s:[s, s, s, s], s:b, s:{s:b, s:b, s:b, s:b, s:b, s:b}}",
 		"@odata.id", EVENTS_SERVICE_URI, "@odata.type", "#EventService.v1_12_0.EventService",
 		"Id", "EventService", "Name", "Event Service", "ServiceEnabled", 1,
-		"ServerSentEventUri", EVENTS_SSE_URI,
+		"ServerSentEventUri", EVENTS_SSE_URI, "Subscriptions", "@odata.id", RF_SUBS_URI,
+		"DeliveryRetryAttempts", (json_int_t)c->retry_attempts,
+		"DeliveryRetryIntervalSeconds", (json_int_t)c->retry_interval_s,
 		"Status", "State", "Enabled", "Health", "OK",
 		"EventFormatTypes", "Event",
 		"RegistryPrefixes", "TaskEvent", "ResourceEvent", "Base",
+		"ResourceTypes", "ComputerSystem", "ResourceBlock", "Task", "Chassis",
+		"SubordinateResourcesSupported", 0,
 		"SSEFilterPropertiesSupported", "OriginResource", 1, "EventFormatType", 0,
 		"MessageId", 0, "RegistryPrefix", 0, "ResourceType", 0, "MetricReportDefinition", 0));
 }
@@ -103,5 +110,13 @@ static void get_service(struct redfish *rf, const struct rf_request *req,
 const struct rf_route rf_routes_events[] = {
 	{ HTTP_GET, EVENTS_SERVICE_URI, get_service, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, EVENTS_SSE_URI, get_sse, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, RF_SUBS_URI, rf_subs_list_get, AUTH_PRIV_LOGIN },
+	{ HTTP_POST, RF_SUBS_URI, rf_subs_post, AUTH_PRIV_CONFIGURE_COMPONENTS },
+	{ HTTP_POST, RF_SUBS_URI "/Members", rf_subs_post, AUTH_PRIV_CONFIGURE_COMPONENTS },
+	{ HTTP_GET, RF_SUBS_URI "/{}", rf_sub_get, AUTH_PRIV_LOGIN },
+	{ HTTP_PATCH, RF_SUBS_URI "/{}", rf_sub_patch, AUTH_PRIV_CONFIGURE_COMPONENTS },
+	{ HTTP_DELETE, RF_SUBS_URI "/{}", rf_sub_delete, AUTH_PRIV_CONFIGURE_COMPONENTS },
+	{ HTTP_POST, RF_SUBS_URI "/{}/Actions/EventDestination.ResumeSubscription", rf_sub_resume,
+	  AUTH_PRIV_CONFIGURE_COMPONENTS },
 	{ 0, NULL, NULL, 0 },
 };

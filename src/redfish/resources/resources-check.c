@@ -118,6 +118,22 @@ static int check_links(struct check *c, const json_t *val, bool patch, const cha
 	return 0;
 }
 
+static int check_strings(struct check *c, const json_t *val, const char *path)
+{
+	char sub[PATH_MAX_LEN + 24];	/* path and an index */
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(val))
+		return fail_type(c, path, val);
+	json_array_foreach(val, i, item) {
+		snprintf(sub, sizeof(sub), "%s/%zu", path, i);
+		if (!json_is_string(item))
+			return fail_type(c, sub, item);
+	}
+	return 0;
+}
+
 static int check_value(struct check *c, const json_t *val, const struct rf_prop *p,
 		       const char *path)
 {
@@ -135,6 +151,8 @@ static int check_value(struct check *c, const json_t *val, const struct rf_prop 
 	case RF_LINKS:
 	case RF_LINKS_PATCH:
 		return check_links(c, val, p->kind == RF_LINKS_PATCH, path);
+	case RF_STRINGS:
+		return check_strings(c, val, path);
 	}
 	return fail_type(c, path, val);
 }

@@ -155,6 +155,7 @@ enum rf_kind {
 	 * element a link (it replaces the element there, or is added past
 	 * the end), {} (the element stays) or null (it is removed). */
 	RF_LINKS_PATCH,
+	RF_STRINGS,	/* [ string, ... ] */
 };
 
 #define RF_REQUIRED	(1u << 0)
@@ -259,6 +260,13 @@ json_t *rf_task_json(struct redfish *rf, const struct dhp_op *op);
 int rf_find_op(struct redfish *rf, uint64_t id, struct dhp_op *ret_op);
 
 /* ---- handlers one file's route table takes from another ---- */
+/* resources/subscriptions.c: EventService/Subscriptions (events.c's table) */
+void rf_subs_list_get(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_subs_post(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_sub_get(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_sub_patch(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_sub_delete(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_sub_resume(struct redfish *rf, const struct rf_request *req, struct http_response *res);
 void rf_systems_patch(struct redfish *rf, const struct rf_request *req, struct http_response *res);
 void rf_systems_reset(struct redfish *rf, const struct rf_request *req, struct http_response *res);
 void rf_systems_add_block(struct redfish *rf, const struct rf_request *req,
