@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #define CONNECTION_TIMEOUT_S 60u
+#define MAX_RUNS_WRITING 64u	/* MHD_run()s in a row while TLS records go out */
 
 /*
  * Only AEAD ciphers (GCM, ChaCha20-Poly1305) and forward-secret key
@@ -104,14 +105,28 @@ static void arm(struct http_server *s, uint64_t ms)
  * of 0 ms armed from a timer is due at once in the same pass of libuv's
  * timers, whose clock does not move, so dhpd spun there and no other
  * timer (the header deadline that ends such a client) ever fired.
+ *
+ * But a TLS response goes out one record (16 KiB) per MHD_run(): MHD
+ * hands GnuTLS the rest of the body, GnuTLS sends one record of it, and
+ * MHD asks for 0 ms. One run per millisecond capped every large answer
+ * (an expanded collection, an event replay) at 16 MB/s. So while runs
+ * write, and MHD asks for 0 ms, it runs again at once, up to
+ * MAX_RUNS_WRITING times (1 MiB) before other events get their turn. A run
+ * that wrote nothing (the half handshake above, a client not reading)
+ * falls back to the timer.
  */
 static void run_mhd(struct http_server *s)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
+	unsigned runs = 0;
 
-	s->closed_in_run = 0;
-	MHD_run(s->mhd);
-	http_tls_flush(s);
+	do {
+		s->closed_in_run = 0;
+		s->pushed_in_run = 0;
+		MHD_run(s->mhd);
+		http_tls_flush(s);
+	} while (!s->closed_in_run && s->pushed_in_run && ++runs < MAX_RUNS_WRITING &&
+		 MHD_get_timeout(s->mhd, &ms) == MHD_YES && ms == 0);
 	if (s->closed_in_run) {
 		http_kick(s);
 	} else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES) {

@@ -149,9 +149,13 @@ static ssize_t push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 			errno = EAGAIN;		/* the socket is full */
 			return -1;
 		}
-		return sendmsg(out->fd, &(struct msghdr){ .msg_iov = (struct iovec *)iov,
-							 .msg_iovlen = (size_t)iovcnt },
-			       MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = sendmsg(out->fd, &(struct msghdr){ .msg_iov = (struct iovec *)iov,
+								.msg_iovlen = (size_t)iovcnt },
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0)
+			s->pushed_in_run += (size_t)n;
+		return n;
 	}
 	if (reserve(out, total) < 0) {
 		errno = ENOMEM;
@@ -161,6 +165,7 @@ static ssize_t push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 		memcpy(out->buf + out->len, iov[i].iov_base, iov[i].iov_len);
 		out->len += iov[i].iov_len;
 	}
+	s->pushed_in_run += total;
 	if (!out->unflushed && total) {
 		out->next = s->unflushed;
 		if (s->unflushed)
