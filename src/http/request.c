@@ -177,6 +177,7 @@ static void handle(struct http_req *r, const char *url, const char *method,
 	if (parse_body(r, &r->server->limits, &req.body, res) < 0)
 		return;
 	req.if_match = header(r, "If-Match");
+	req.if_none_match = header(r, "If-None-Match");
 	req.last_event_id = header(r, "Last-Event-ID");
 	req.range = header(r, "Range");
 	req.filter = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "$filter");
