@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+// The partitions: name, OS profile and what it allows, state, size, staged
+// changes, units with their actions, the guest's console text.
+import { h, fill, $, keepFocus } from "./dom.js";
+import { state, unitsOf, spareFor, ownerIndex } from "./model.js";
+import { describe, capacity } from "./map.js";
+import * as act from "./actions.js";
+import * as why from "./profiles.js";
+import { followConsole, adoptConsole } from "./guest-console.js";
+
+// A button that is disabled with its reason shown beside it (and read out
+// with it: aria-describedby), never hidden.
+let reasonSeq = 0;
+export function actionButton(label, reason, onclick, extra = {}) {
+  const id = "why-" + (++reasonSeq);
+  const btn = h("button", { type: "button", disabled: Boolean(reason), onclick,
+    "aria-describedby": reason ? id : undefined, title: reason || undefined, ...extra }, label);
+  return reason ? h("span", { class: "action" }, btn, h("span", { class: "reason", id, text: reason }))
+    : h("span", { class: "action" }, btn);
+}
+
+function size(units) {
+  const cpus = units.filter((u) => u.type === "processor").length;
+  const mem = units.filter((u) => u.type === "memory").reduce((n, u) => n + (u.sizeMiB || 0), 0);
+  const io = units.filter((u) => u.type === "io-host-bridge").length;
+  return cpus + " processors, " + (mem / 1024) + " GiB memory, " + io + " I/O host bridges";
+}
+
+function unitRow(sys, u, units) {
+  const spare = u.detail ? spareFor(u) : null;
+  return h("li", { class: "unit-row" },
+    h("span", { class: "u-desc", text: u.id + " · " + capacity(u) + (u.boot ? " · boot memory" : "") +
+      (u.staged ? " · staged to " + u.staged : "") }),
+    h("span", { class: "u-actions" },
+      actionButton("Remove", why.removeReason(sys, u, units, state.mode), () => act.remove(sys, u),
+        { "aria-label": "Remove " + u.id, "data-action": "remove", "data-unit": u.id }),
+      actionButton("Replace", why.replaceReason(sys, u, spare, state.mode), () => act.replace(sys, u, spare),
+        { "aria-label": "Replace " + u.id + (spare ? " by " + spare.id : ""), "data-action": "replace",
+          "data-unit": u.id })));
+}
+
+// The free units a partition could take, for its "Hot add" picker.
+function addPicker(sys) {
+  const free = [...state.units.values()].filter((u) => !u.owner && u.detail && u.health !== "Critical");
+  const select = h("select", { "aria-label": "unit to add to " + sys.Id, "data-add-unit": sys.Id },
+    h("option", { value: "", text: "a free unit…" }),
+    free.map((u) => {
+      const r = why.addReason(sys, u, state.mode);
+      return h("option", { value: u.id, disabled: Boolean(r), text: u.id + " · " + capacity(u) + (r ? " — " + r : "") });
+    }));
+  const reason = why.addReason(sys, null, state.mode) || (free.length ? null : "no free unit");
+  const btn = actionButton("Hot add…", reason, () => {
+    const u = state.units.get(select.value);
+    if (u) act.add(sys, u);
+  }, { "data-action": "add", "data-partition": sys.Id });
+  return h("div", { class: "add" }, select, btn);
+}
+
+function card(sys) {
+  const d = sys.Oem.Dhp;
+  const units = unitsOf(sys);
+  const staged = d.StagedResourceBlocks || { Add: [], Remove: [] };
+  const stagedText = [...(staged.Add || []).map((l) => "add " + l["@odata.id"].split("/").pop()),
+    ...(staged.Remove || []).map((l) => "remove " + l["@odata.id"].split("/").pop())];
+  const consoleOut = h("pre", { class: "guest-console", hidden: true, "aria-label": "console of " + sys.Id,
+    tabindex: "0" });
+  return h("article", { class: "partition", "data-partition": sys.Id, "aria-label": "partition " + sys.Id },
+    h("header", {},
+      h("span", { class: "swatch own own-" + ownerIndex(sys.Id), "aria-hidden": "true" }),
+      h("h3", { text: sys.Id }),
+      h("span", { class: "state s-" + d.State, text: d.State }),
+      d.Task ? h("span", { class: "busy", text: "operation " + d.Task["@odata.id"].split("/").pop() + " running" }) : null),
+    h("dl", {},
+      h("dt", { text: "OS profile" }), h("dd", { text: d.OsProfile }),
+      h("dt", { text: "it allows" }), h("dd", {}, h("ul", { class: "caps" },
+        why.profileSummary(d.OsProfile).map((l) => h("li", { text: l })))),
+      h("dt", { text: "size" }), h("dd", { text: size(units) }),
+      h("dt", { text: "staged" }), h("dd", { text: stagedText.length ? stagedText.join(", ") : "nothing" })),
+    h("div", { class: "actions" },
+      ["start", "stop", "restart"].map((k) => actionButton(k[0].toUpperCase() + k.slice(1),
+        why.resetReason(sys, k), () => act.reset(sys, k), { "data-action": k, "data-partition": sys.Id })),
+      actionButton("Delete", why.deleteReason(sys), () => act.deletePartition(sys),
+        { "data-action": "delete", "data-partition": sys.Id }),
+      h("button", { type: "button", text: "Console", "aria-expanded": "false", "data-console": sys.Id,
+        onclick: (e) => followConsole(sys.Id, consoleOut, e.currentTarget) })),
+    addPicker(sys),
+    h("details", { open: units.length <= 16 }, h("summary", { text: units.length + " units" }),
+      h("ul", { class: "units" }, units.map((u) => unitRow(sys, u, units)))),
+    consoleOut);
+}
+
+export function render() {
+  const root = $("#partitions-list");
+  const systems = [...state.systems.values()];
+  if (!systems.length) return fill(root, h("p", { class: "empty", text: "No partition yet: compose one on the map." }));
+  keepFocus(root, () => fill(root, systems.map(card)));
+  for (const c of root.querySelectorAll("[data-partition]"))
+    if (c.tagName === "ARTICLE")
+      adoptConsole(c.dataset.partition, c.querySelector("pre.guest-console"), c.querySelector("[data-console]"));
+}
