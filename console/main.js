@@ -36,7 +36,7 @@ function showLogin(message) {
 function streamState(s, why) {
   const el = $("#stream-state");
   el.hidden = false;
-  el.className = "stream " + s;
+  el.className = "stream is-" + s;
   el.textContent = s === "live" ? "● live" : s === "reconnecting" ? "◌ reconnecting" + (why ? " (" + why + ")" : "") : "○ stopped";
 }
 

@@ -39,19 +39,25 @@ function unitRow(sys, u, units) {
           "data-unit": u.id })));
 }
 
+// The unit picked in each partition's "Hot add" list: kept across redraws,
+// which events cause at any time.
+const picks = new Map();
+
 // The free units a partition could take, for its "Hot add" picker.
 function addPicker(sys) {
   const free = [...state.units.values()].filter((u) => !u.owner && u.detail && u.health !== "Critical");
-  const select = h("select", { "aria-label": "unit to add to " + sys.Id, "data-add-unit": sys.Id },
+  const select = h("select", { "aria-label": "unit to add to " + sys.Id, "data-add-unit": sys.Id,
+    onchange: (e) => picks.set(sys.Id, e.target.value) },
     h("option", { value: "", text: "a free unit…" }),
     free.map((u) => {
       const r = why.addReason(sys, u, state.mode);
-      return h("option", { value: u.id, disabled: Boolean(r), text: u.id + " · " + capacity(u) + (r ? " — " + r : "") });
+      return h("option", { value: u.id, disabled: Boolean(r), selected: picks.get(sys.Id) === u.id,
+        text: u.id + " · " + capacity(u) + (r ? " — " + r : "") });
     }));
   const reason = why.addReason(sys, null, state.mode) || (free.length ? null : "no free unit");
   const btn = actionButton("Hot add…", reason, () => {
     const u = state.units.get(select.value);
-    if (u) act.add(sys, u);
+    if (u) act.add(sys, u).then((ok) => { if (ok) picks.delete(sys.Id); });
   }, { "data-action": "add", "data-partition": sys.Id });
   return h("div", { class: "add" }, select, btn);
 }
