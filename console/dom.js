@@ -48,8 +48,8 @@ export function say(text, kind = "info") {
     h("button", { type: "button", class: "link", "aria-label": "dismiss", text: "×",
       onclick: () => item.remove() }));
   area.prepend(item);
-  while (area.children.length > 5) area.lastChild.remove();
-  if (kind !== "error") setTimeout(() => item.remove(), 8000);
+  while (area.children.length > 4) area.lastChild.remove();
+  if (kind !== "error") setTimeout(() => item.remove(), 5000);
 }
 
 // Redraw root with fn, keeping the keyboard focus on the element that

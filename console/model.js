@@ -192,12 +192,14 @@ export function applyEvent(seq, doc) {
       let op = state.ops.get(d.Operation);
       if (!op) {
         op = { id: d.Operation, messages: [], state: "queued", partition: d.Partition,
-          kind: (/^(\S+) \d+/.exec(ev.Message || "") || [])[1] || "operation", units: [] };
+          kind: (/^operation \d+ (\S+):/.exec(ev.Message || "") || [])[1] || "operation",
+          units: d.Unit ? [d.Unit] : [] };
         state.ops.set(op.id, op);
       }
       if (!op.messages.some((m) => m.seq === seq))
         op.messages.push({ seq, text: ev.Message, severity: ev.MessageSeverity, time: ev.EventTimestamp });
       if (d.Kind === "op-state") dirty.tasks.add(d.Operation);
+      else if (op.state === "queued") op.state = "running";	// its first phase ran
       changed("ops");
     }
     if (d.Unit && state.units.has(d.Unit)) {

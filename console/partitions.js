@@ -12,11 +12,24 @@ import { followConsole, adoptConsole } from "./guest-console.js";
 // with it: aria-describedby), never hidden.
 let reasonSeq = 0;
 export function actionButton(label, reason, onclick, extra = {}) {
-  const id = "why-" + (++reasonSeq);
-  const btn = h("button", { type: "button", disabled: Boolean(reason), onclick,
-    "aria-describedby": reason ? id : undefined, title: reason || undefined, ...extra }, label);
-  return reason ? h("span", { class: "action" }, btn, h("span", { class: "reason", id, text: reason }))
-    : h("span", { class: "action" }, btn);
+  return actionRow([[label, reason, onclick, extra]], "action");
+}
+
+// Buttons in a row, then each distinct reason once (several buttons
+// disabled for one reason point to the same line).
+export function actionRow(specs, cls = "actions") {
+  const reasons = new Map();
+  const buttons = specs.map(([label, reason, onclick, extra = {}]) => {
+    let id;
+    if (reason) {
+      if (!reasons.has(reason)) reasons.set(reason, "why-" + (++reasonSeq));
+      id = reasons.get(reason);
+    }
+    return h("button", { type: "button", disabled: Boolean(reason), onclick,
+      "aria-describedby": id, title: reason || undefined, ...extra }, label);
+  });
+  return h("div", { class: cls }, buttons,
+    [...reasons].map(([text, id]) => h("span", { class: "reason", id, text })));
 }
 
 function size(units) {
@@ -31,12 +44,12 @@ function unitRow(sys, u, units) {
   return h("li", { class: "unit-row" },
     h("span", { class: "u-desc", text: u.id + " · " + capacity(u) + (u.boot ? " · boot memory" : "") +
       (u.staged ? " · staged to " + u.staged : "") }),
-    h("span", { class: "u-actions" },
-      actionButton("Remove", why.removeReason(sys, u, units, state.mode), () => act.remove(sys, u),
-        { "aria-label": "Remove " + u.id, "data-action": "remove", "data-unit": u.id }),
-      actionButton("Replace", why.replaceReason(sys, u, spare, state.mode), () => act.replace(sys, u, spare),
+    actionRow([
+      ["Remove", why.removeReason(sys, u, units, state.mode), () => act.remove(sys, u),
+        { "aria-label": "Remove " + u.id, "data-action": "remove", "data-unit": u.id }],
+      ["Replace", why.replaceReason(sys, u, spare, state.mode), () => act.replace(sys, u, spare),
         { "aria-label": "Replace " + u.id + (spare ? " by " + spare.id : ""), "data-action": "replace",
-          "data-unit": u.id })));
+          "data-unit": u.id }]], "u-actions"));
 }
 
 // The unit picked in each partition's "Hot add" list: kept across redraws,
@@ -82,13 +95,13 @@ function card(sys) {
         why.profileSummary(d.OsProfile).map((l) => h("li", { text: l })))),
       h("dt", { text: "size" }), h("dd", { text: size(units) }),
       h("dt", { text: "staged" }), h("dd", { text: stagedText.length ? stagedText.join(", ") : "nothing" })),
-    h("div", { class: "actions" },
-      ["start", "stop", "restart"].map((k) => actionButton(k[0].toUpperCase() + k.slice(1),
-        why.resetReason(sys, k), () => act.reset(sys, k), { "data-action": k, "data-partition": sys.Id })),
-      actionButton("Delete", why.deleteReason(sys), () => act.deletePartition(sys),
-        { "data-action": "delete", "data-partition": sys.Id }),
-      h("button", { type: "button", text: "Console", "aria-expanded": "false", "data-console": sys.Id,
-        onclick: (e) => followConsole(sys.Id, consoleOut, e.currentTarget) })),
+    actionRow([
+      ...["start", "stop", "restart"].map((k) => [k[0].toUpperCase() + k.slice(1),
+        why.resetReason(sys, k), () => act.reset(sys, k), { "data-action": k, "data-partition": sys.Id }]),
+      ["Delete", why.deleteReason(sys), () => act.deletePartition(sys),
+        { "data-action": "delete", "data-partition": sys.Id }],
+      ["Console", null, (e) => followConsole(sys.Id, consoleOut, e.currentTarget),
+        { "aria-expanded": "false", "data-console": sys.Id }]]),
     addPicker(sys),
     h("details", { open: units.length <= 16 }, h("summary", { text: units.length + " units" }),
       h("ul", { class: "units" }, units.map((u) => unitRow(sys, u, units)))),

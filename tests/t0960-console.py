@@ -60,7 +60,7 @@ class Browser:
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
         self.shots = shots
         self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-        self.driver.set_window_size(1280, 800)
+        self.phone(False)
         self.logs = []
 
     def quit(self):
@@ -119,7 +119,10 @@ class Browser:
         self.driver.save_screenshot(os.path.join(self.shots, name + ".png"))
 
     def phone(self, on):
-        self.driver.set_window_size(*((390, 844) if on else (1280, 800)))
+        """The viewport itself (not the window) at 390x844 (a phone, touch) or 1280x800."""
+        w, h = (390, 844) if on else (1280, 800)
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": on})
         time.sleep(0.3)
 
     def tab(self, name):
@@ -242,9 +245,14 @@ def login_map(d, b, url):
     check(b.count("#map-grid .tile") == 36, "36 tiles expected, %d" % b.count("#map-grid .tile"))
     b.wait("the stream", lambda: "live" in (b.text("#stream-state") or ""))
     # Focus shows a unit's resource in the inspector.
-    b.find('.tile[data-unit="s2-mem3"]').send_keys("")
-    b.js("document.querySelector('.tile[data-unit=\"s2-mem3\"]').focus()")
-    b.wait("the inspector", lambda: "s2-mem3" in (b.text("#inspector") or ""))
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    ActionChains(b.driver).move_to_element(b.find('.tile[data-unit="s2-mem3"]')).perform()
+    b.wait("the inspector (hover)", lambda: "s2-mem3" in (b.text("#inspector") or ""))
+    b.find('.tile[data-unit="s0-cpu1"]').send_keys(Keys.SHIFT)  # focus, as Tab would
+    b.wait("the inspector (focus)", lambda: "s0-cpu1" in (b.text("#inspector") or ""))
+    b.find('.tile[data-unit="s2-mem3"]').send_keys(Keys.SHIFT)
+    b.wait("the inspector (focus)", lambda: "s2-mem3" in (b.text("#inspector") or ""))
     check("2 GiB" in b.text("#inspector"), "the inspector does not say the capacity")
     b.shot("02-map")
 
@@ -280,7 +288,10 @@ def hot_add(d, b, url):
     b.confirm("07-hot-add-confirm")
     # Its phases arrive while it runs (the online phase takes 1.5 s).
     b.wait("phases of the running hot add", lambda: b.count("#ops-running .op") == 1 and
-           b.count("#ops-running .op .phases li") >= 2)
+           b.count("#ops-running .op .phases li") >= 2 and "hot-add" in b.text("#ops-running .op-head") and
+           "running" in (b.text('article[data-partition="web"] .busy') or ""))
+    check(b.find('button[data-action="stop"][data-partition="web"]').get_attribute("disabled") is not None,
+          "stop is enabled while an operation runs")
     b.shot("08-hot-add-running")
     phases = b.js("return [...document.querySelectorAll('#ops-running .op .phases li')].map(e => e.textContent)")
     check(any("hot-add" in p for p in phases), "no hot-add phase: %r" % phases)
