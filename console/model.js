@@ -79,10 +79,9 @@ export async function loadAll() {
   state.detailed.clear();
   const systems = await get(SYSTEMS);
   state.systems.clear();
-  await pool(systems.Members, 6, async (m) => {
-    const sys = await get(m["@odata.id"]);
-    state.systems.set(sys.Id, sys);
-  });
+  // In the collection's order (creation order), whatever order answers come in.
+  const read = await pool(systems.Members, 6, (m) => get(m["@odata.id"]));
+  for (const sys of read) state.systems.set(sys.Id, sys);
   owners();
   if (state.units.size <= DETAIL_LIMIT) await loadSockets(state.sockets);
   state.loaded = true;
@@ -224,9 +223,9 @@ export function spareFor(u) {
   return null;
 }
 
-// A stable index for a partition's colour and pattern (creation order).
+// A partition's colour and pattern, from its id: the same in every session
+// and across deletes of other partitions.
 export function ownerIndex(name) {
-  let i = 0;
-  for (const k of state.systems.keys()) { if (k === name) return i % 8; i++; }
-  return 0;
+  const sys = state.systems.get(name);
+  return sys ? (sys.Oem.Dhp.PartitionId - 1) % 8 : 7;
 }

@@ -39,7 +39,7 @@ export function roleReason() {
     "the ConfigureComponents privilege";
 }
 
-function busyReason(sys) {
+export function busyReason(sys) {
   return sys.Oem.Dhp.Task ? "an operation is running on " + sys.Id + "; wait for it to end" : null;
 }
 
