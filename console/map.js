@@ -123,6 +123,7 @@ export function render() {
   for (const u of state.units.values()) if (matches(u)) (bySocket.get(u.socket) || []).push(u);
   $("#map-zoom-out").hidden = !(large && view.zoom !== null);
   root.classList.toggle("aggregate", large && view.zoom === null);
+  root.classList.toggle("zoomed", large && view.zoom !== null);
   if (large && view.zoom === null)
     fill(root, state.sockets.map((s) => socketCard(s, bySocket.get(s))));
   else if (large)

@@ -137,7 +137,7 @@ class Browser:
         self.driver.find_element(By.ID, "login-password").send_keys(password)
         self.click("#login-submit")
         self.wait("the map", lambda: self.js("return document.body.dataset.loaded === 'true'") and
-                  self.count("#map-grid .tile") > 0)
+                  self.count("#map-grid .socket") > 0)
 
     def drain_logs(self):
         """The browser's console lines since the last call."""
