@@ -5,7 +5,8 @@ import { h, fill, $, say } from "./dom.js";
 import { setOnExpired, ApiError } from "./api.js";
 import * as session from "./session.js";
 import { EventStream } from "./stream.js";
-import { state, subscribe, loadAll, applyEvent } from "./model.js";
+import { state, subscribe, loadAll, applyEvent, resetState } from "./model.js";
+import { view as mapView } from "./map.js";
 import * as map from "./map.js";
 import * as partitions from "./partitions.js";
 import * as operations from "./operations.js";
@@ -25,6 +26,9 @@ function showTab(name) {
 }
 
 function showLogin(message) {
+  resetState();
+  Object.assign(mapView, { selected: null, pinned: false, compose: null, zoom: null });
+  fill($("#server-name"));
   $("#app").hidden = true;
   $("#login").hidden = false;
   for (const id of ["#logout", "#who", "#stream-state"]) $(id).hidden = true;

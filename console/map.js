@@ -13,6 +13,7 @@ export const view = {
   filter: { partition: "", type: "", state: "" },
   zoom: null,		// a socket number, on a large server
   selected: null,	// the unit id shown in the inspector
+  pinned: false,	// selected by a click: hovering no longer changes it
   compose: null,	// a Set of unit ids while composing
 };
 

@@ -25,6 +25,14 @@ export const state = {
   loaded: false,
 };
 
+// Forget everything (log out, session ended): the next user starts afresh.
+export function resetState() {
+  Object.assign(state, { chassis: null, mode: "dynamic", profiles: [], sockets: [], events: [],
+    loaded: false });
+  for (const m of [state.units, state.systems, state.ops, state.detailed]) m.clear();
+  for (const s of Object.values(dirty)) s.clear();
+}
+
 const listeners = new Set();
 let pending = new Set();
 let frame = 0;
