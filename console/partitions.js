@@ -103,7 +103,7 @@ function card(sys) {
     h("dl", {},
       h("dt", { text: "OS profile" }), h("dd", { text: d.OsProfile }),
       h("dt", { text: "it allows" }), h("dd", {}, h("ul", { class: "caps" },
-        why.profileSummary(d.OsProfile).map((l) => h("li", { text: l })))),
+        why.profileSummary(sys).map((l) => h("li", { text: l })))),
       h("dt", { text: "size" }), h("dd", { text: size(units) }),
       h("dt", { text: "staged" }), h("dd", { text: stagedText.length ? stagedText.join(", ") : "nothing" })),
     actionRow([

@@ -1,31 +1,26 @@
 // SPDX-License-Identifier: MIT
 // What an action needs, and why it is disabled when it may not run: the
-// user's role, the partition's state and its OS profile.
-//
-// The API lists the profiles (Systems/Capabilities, OsProfile's allowable
-// values) but not what each can do online, so the table below repeats
-// src/model/profile.c (DESIGN.md's table). It only decides what the
-// console offers: the API refuses a forbidden request anyway.
+// user's role, the partition's state and what its OS can do online (the
+// system's Oem.Dhp.OnlineCapabilities, from its OS profile). This only
+// decides what the console offers: the API refuses a forbidden request
+// anyway.
 import { canChange, session } from "./session.js";
 
-const ALL = ["processor", "memory", "io-host-bridge"];
-const CAPS = {
-  "linux": { add: ALL, remove: ALL, replace: ["processor", "memory"] },
-  "windows-server-2003-sp1": { add: ["memory"], remove: [], replace: [] },
-  "windows-server-2008-x86": { add: ["memory"], remove: [], replace: [] },
-  "windows-server-2008-x64": { add: ALL, remove: [], replace: ["processor", "memory"] },
-};
-const VERB = { add: "hot add", remove: "hot remove", replace: "hot replace" };
+const VERB = { HotAdd: "hot add", HotRemove: "hot remove", HotReplace: "hot replace" };
 export const TYPE_NAME = { "processor": "processors", "memory": "memory modules",
   "io-host-bridge": "I/O host bridges" };
 
-export const profileCaps = (profile) => CAPS[profile] || { add: [], remove: [], replace: [] };
+// { add: [types], remove: [...], replace: [...] } of a system.
+export function capsOf(sys) {
+  const c = sys.Oem.Dhp.OnlineCapabilities || {};
+  return { add: c.HotAdd || [], remove: c.HotRemove || [], replace: c.HotReplace || [] };
+}
 
-// What a profile allows, one line per online action, for people.
-export function profileSummary(profile) {
-  const caps = profileCaps(profile);
+// What a system's OS allows, one line per online action, for people.
+export function profileSummary(sys) {
+  const c = sys.Oem.Dhp.OnlineCapabilities || {};
   return Object.keys(VERB).map((a) => VERB[a] + ": " +
-    (caps[a].length ? caps[a].map((t) => TYPE_NAME[t]).join(", ") : "nothing"));
+    ((c[a] || []).length ? c[a].map((t) => TYPE_NAME[t] || t).join(", ") : "nothing"));
 }
 
 export const profileOf = (sys) => sys.Oem.Dhp.OsProfile;
@@ -64,7 +59,7 @@ export function addReason(sys, unit, mode) {
   if (st === "stopped") return null;
   if (st !== "running") return sys.Id + " is " + st;
   if (mode === "static") return "the server is in static mode: change a stopped partition";
-  const caps = profileCaps(profileOf(sys));
+  const caps = capsOf(sys);
   if (unit && !caps.add.includes(unit.type))
     return "the OS profile " + profileOf(sys) + " cannot hot add " + TYPE_NAME[unit.type];
   if (!unit && !caps.add.length) return "the OS profile " + profileOf(sys) + " cannot hot add anything";
@@ -79,7 +74,7 @@ export function removeReason(sys, unit, units, mode) {
   if (st === "stopped") return null;
   if (st !== "running") return sys.Id + " is " + st;
   if (mode === "static") return "the server is in static mode: stop " + sys.Id + " first";
-  if (!profileCaps(profileOf(sys)).remove.includes(unit.type))
+  if (!capsOf(sys).remove.includes(unit.type))
     return "the OS profile " + profileOf(sys) + " cannot hot remove " + TYPE_NAME[unit.type];
   if (unit.boot) return unit.id + " is the boot memory of " + sys.Id;
   const same = units.filter((u) => u.type === unit.type).length;
@@ -96,7 +91,7 @@ export function replaceReason(sys, unit, spare, mode) {
   if (stateOf(sys) !== "running") return "only a running partition's units are hot replaced";
   if (mode === "static") return "the server is in static mode";
   if (unit.type === "io-host-bridge") return "an I/O host bridge is replaced by a remove and an add";
-  if (!profileCaps(profileOf(sys)).replace.includes(unit.type))
+  if (!capsOf(sys).replace.includes(unit.type))
     return "the OS profile " + profileOf(sys) + " cannot hot replace " + TYPE_NAME[unit.type];
   if (!spare) return "no free unit identical to " + unit.id + " (type, model, capacity)";
   return null;
