@@ -13,6 +13,8 @@ import * as operations from "./operations.js";
 import { stopAll as stopConsoles } from "./guest-console.js";
 import { inspect } from "./inspector.js";
 import * as compose from "./compose.js";
+import { add as addUnit } from "./actions.js";
+import { addReason } from "./profiles.js";
 
 let stream = null;
 const TABS = ["map", "partitions", "operations", "events"];
@@ -149,6 +151,15 @@ function wire() {
     map.view.selected = id;
     inspect();
     if (how === "click") { map.render(); compose.render(); }
+  });
+  // Drag a free tile onto a partition of the legend: the same hot add (or
+  // assign), confirmed, or its reason when it may not.
+  map.setOnDrop((id, name) => {
+    const u = state.units.get(id), sys = state.systems.get(name);
+    if (!u || !sys) return;
+    const r = addReason(sys, u, state.mode);
+    if (r) say("cannot add " + id + " to " + name + ": " + r, "error");
+    else addUnit(sys, u);
   });
   compose.wire();
   // For tests and for people debugging: drop the stream as a network loss would.

@@ -19,6 +19,9 @@ export const view = {
 
 let onSelect = () => {};
 export function setOnSelect(fn) { onSelect = fn; }
+// A free tile dropped on a partition of the legend: fn(unit id, partition).
+let onDrop = () => {};
+export function setOnDrop(fn) { onDrop = fn; }
 
 export function capacity(u) {
   if (!u.detail) return "";
@@ -59,8 +62,10 @@ function tile(u) {
     u.detail ? "h-" + health(u) : "", u.task ? "busy" : "", picked ? "picked" : "",
     view.selected === u.id ? "selected" : ""].filter(Boolean).join(" ");
   const pressed = view.compose ? String(Boolean(picked)) : undefined;
+  const draggable = !view.compose && !u.owner && u.detail ? "true" : undefined;
   return h("button", { type: "button", class: cls, "data-unit": u.id, "aria-label": describe(u),
-    "aria-pressed": pressed, title: describe(u),
+    "aria-pressed": pressed, title: describe(u), draggable,
+    ondragstart: draggable ? (e) => e.dataTransfer.setData("text/x-dhp-unit", u.id) : undefined,
     onclick: () => click(u), onfocus: () => onSelect(u.id, "focus"), onmouseenter: () => onSelect(u.id, "hover") },
     h("span", { class: "t-head" }, h("span", { class: "t-type", text: ABBR[u.type] }),
       h("span", { class: "t-id", text: u.id })),
@@ -137,7 +142,15 @@ export function render() {
   }
   const legend = $("#map-legend");
   fill(legend, h("li", {}, h("span", { class: "swatch free", "aria-hidden": "true" }), "free"),
-    [...state.systems.keys()].map((name) => h("li", {},
+    [...state.systems.keys()].map((name) => h("li", { class: "drop", "data-drop": name,
+      title: "drop a free unit here to add it to " + name,
+      ondragover: (e) => { e.preventDefault(); e.currentTarget.classList.add("over"); },
+      ondragleave: (e) => e.currentTarget.classList.remove("over"),
+      ondrop: (e) => {
+        e.preventDefault();
+        e.currentTarget.classList.remove("over");
+        onDrop(e.dataTransfer.getData("text/x-dhp-unit"), name);
+      } },
       h("span", { class: "swatch own own-" + ownerIndex(name), "aria-hidden": "true" }), name)));
 }
 

@@ -223,12 +223,18 @@ export function unitsOf(sys) {
   return (sys.Links.ResourceBlocks || []).map((l) => state.units.get(idOf(l))).filter(Boolean);
 }
 
-// A free, healthy unit identical to u (type, model, capacity), or null.
+// A free, healthy unit identical to u (type, model, capacity), on u's
+// socket if there is one there, or null. (The API's own pick, without a
+// Spare, is the first identical one: the console names its choice.)
 export function spareFor(u) {
+  let other = null;
   for (const s of state.units.values())
     if (!s.owner && s.detail && s.id !== u.id && s.type === u.type && s.model === u.model &&
-        s.sizeMiB === u.sizeMiB && s.health === "OK" && !s.task && !s.staged) return s;
-  return null;
+        s.sizeMiB === u.sizeMiB && s.health === "OK" && !s.task && !s.staged) {
+      if (s.socket === u.socket) return s;
+      other = other || s;
+    }
+  return other;
 }
 
 // A partition's colour and pattern, from its id: the same in every session

@@ -187,6 +187,7 @@ def main():
             ("hot add a processor, phases live", hot_add),
             ("a veto's reason is text, nothing runs", veto),
             ("a disabled action shows its reason", disabled_reason),
+            ("drag a free tile onto a partition", drag),
             ("the stream resumes without a gap", resume),
             ("phone width", phone),
             ("log out: the token is dead", logout),
@@ -343,6 +344,25 @@ def disabled_reason(d, b, url):
     check(status in (400, 409), "the API took a hot remove the profile forbids: %d" % status)
 
 
+def drag(d, b, url):
+    # Chromium's HTML drag and drop, as its own events (WebDriver's mouse
+    # actions do not start one).
+    b.tab("map")
+    b.wait("the legend", lambda: b.count('[data-drop="web"]') == 1)
+    b.js("""const dt = new DataTransfer();
+        const ev = (t) => new DragEvent(t, {dataTransfer: dt, bubbles: true, cancelable: true});
+        document.querySelector('.tile[data-unit="s1-cpu2"]').dispatchEvent(ev('dragstart'));
+        const to = document.querySelector('[data-drop="web"]');
+        to.dispatchEvent(ev('dragover'));
+        to.dispatchEvent(ev('drop'));""")
+    b.confirm("13-drag-confirm")
+    b.wait("s1-cpu2 in web", lambda: b.text('.tile[data-unit="s1-cpu2"] .t-owner') == "web")
+    check(b.js("return document.querySelector('.tile[data-unit=\"s1-cpu2\"]').draggable") is False,
+          "an owned tile is draggable")
+    check(b.js("return document.querySelector('.tile[data-unit=\"s1-cpu3\"]').draggable") is True,
+          "a free tile is not draggable")
+
+
 def seqs(b):
     return b.js("return [...document.querySelectorAll('#events-list tr td:first-child')]"
                 ".map(e => Number(e.textContent)).filter(n => n > 0)")
@@ -365,15 +385,15 @@ def resume(d, b, url):
     check(last > before, "no event while the stream was lost")
     b.wait("the stream live again", lambda: "live" in (b.text("#stream-state") or ""))
     b.wait("s1-mem2 in web on the map", lambda: b.text('.tile[data-unit="s1-mem2"] .t-owner') == "web")
-    b.shot("13-resumed")
+    b.shot("14-resumed")
 
 
 def phone(d, b, url):
     b.phone(True)
     b.tab("map")
-    b.shot("14-phone-map")
+    b.shot("15-phone-map")
     b.tab("partitions")
-    b.shot("15-phone-partitions")
+    b.shot("16-phone-partitions")
     width = b.js("return document.documentElement.scrollWidth")
     check(width <= 390, "the page is %d px wide at phone width" % width)
     b.phone(False)
@@ -398,7 +418,7 @@ def logout(d, b, url):
     check(all(token not in u for u, _ in b.tokens()), "the token was in a URL")
     check(b.js("return localStorage.length + sessionStorage.length + document.cookie.length") == 0,
           "the console stored something")
-    b.shot("16-logged-out")
+    b.shot("17-logged-out")
 
 
 def read_only(d, b, url):
@@ -416,7 +436,7 @@ def read_only(d, b, url):
     check(enabled == [], "enabled for ReadOnly: %r" % enabled)
     check(b.count("button[data-action]") >= 10, "the actions are not shown (disabled)")
     check("ConfigureComponents" in b.text('article[data-partition="web"] .reason'), "no role reason")
-    b.shot("17-readonly")
+    b.shot("18-readonly")
 
 
 def expired(d, b, url):
@@ -427,7 +447,7 @@ def expired(d, b, url):
     b.js("window.dispatchEvent(new Event('dhp-drop-stream'))")
     b.wait("the login with a message", lambda: b.find("#login-user").is_displayed() and
            "session has ended" in (b.text("#login-message") or ""))
-    b.shot("18-session-ended")
+    b.shot("19-session-ended")
 
 
 def clean_console(d, b, url):
