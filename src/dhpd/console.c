@@ -241,8 +241,8 @@ static void text(struct http_response *res, unsigned status, const char *body)
 static void serve(struct dhpd_console *c, const struct http_request *req,
 		  struct http_response *res)
 {
-	const char *name = req->path + sizeof(CONSOLE_PREFIX);	/* after "/console/" */
 	const struct console_file *f = NULL;
+	const char *name;
 
 	http_header(res, "Content-Security-Policy", "%s", csp);
 	http_header(res, "X-Content-Type-Options", "nosniff");
@@ -257,6 +257,7 @@ static void serve(struct dhpd_console *c, const struct http_request *req,
 		text(res, 405, "the console's files are read-only\n");
 		return;
 	}
+	name = req->path + sizeof(CONSOLE_PREFIX);	/* after "/console/" */
 	if (!name[0])
 		name = "index.html";
 	for (unsigned i = 0; i < c->n_files && !f; i++)
