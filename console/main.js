@@ -25,6 +25,7 @@ function showTab(name) {
     $("#tab-btn-" + t).setAttribute("aria-selected", String(t === name));
     $("#tab-btn-" + t).tabIndex = t === name ? 0 : -1;
   }
+  if (stale.has(name)) draw(name);
 }
 
 function showLogin(message) {
@@ -90,16 +91,31 @@ function renderFilters() {
   sel.value = [...sel.options].some((o) => o.value === cur) ? cur : "";
 }
 
-subscribe((what) => {
-  if (what.has("units") || what.has("systems")) {
-    renderFilters();
-    map.render();
-    partitions.render();
-    inspect();
-    compose.render();
+// The views are drawn only while shown, and not while the user holds one
+// of their lists (a redraw would close it under the pointer): such a view
+// is drawn when it is shown again, or when the list is left.
+const VIEWS = {
+  map: () => { renderFilters(); map.render(); inspect(); compose.render(); },
+  partitions: () => partitions.render(),
+  events: () => operations.renderEvents(),
+};
+const stale = new Set();
+
+function draw(name) {
+  const panel = $("#tab-" + name);
+  const a = document.activeElement;
+  if (panel.hidden || (a && a.tagName === "SELECT" && panel.contains(a))) {
+    stale.add(name);
+    return;
   }
-  if (what.has("ops")) { operations.render(); partitions.render(); }
-  if (what.has("events")) operations.renderEvents();
+  stale.delete(name);
+  VIEWS[name]();
+}
+
+subscribe((what) => {
+  if (what.has("units") || what.has("systems")) { draw("map"); draw("partitions"); }
+  if (what.has("ops")) { operations.render(); draw("partitions"); }
+  if (what.has("events")) draw("events");
   document.body.dataset.loaded = String(state.loaded);
 });
 
@@ -162,6 +178,7 @@ function wire() {
     else addUnit(sys, u);
   });
   compose.wire();
+  document.addEventListener("focusout", () => setTimeout(() => { for (const v of [...stale]) draw(v); }));
   // For tests and for people debugging: drop the stream as a network loss would.
   window.addEventListener("dhp-drop-stream", () => stream && stream.drop());
   showLogin("");

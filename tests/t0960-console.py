@@ -188,6 +188,7 @@ def main():
             ("a veto's reason is text, nothing runs", veto),
             ("a disabled action shows its reason", disabled_reason),
             ("drag a free tile onto a partition", drag),
+            ("a list in use is not redrawn under the user", held_list),
             ("the stream resumes without a gap", resume),
             ("phone width", phone),
             ("log out: the token is dead", logout),
@@ -297,6 +298,7 @@ def hot_add(d, b, url):
     phases = b.js("return [...document.querySelectorAll('#ops-running .op .phases li')].map(e => e.textContent)")
     check(any("hot-add" in p for p in phases), "no hot-add phase: %r" % phases)
     b.wait("the hot add to end", lambda: b.count("#ops-running .op") == 0)
+    b.tab("map")
     b.wait("s1-cpu1 in web", lambda: b.text('.tile[data-unit="s1-cpu1"] .t-owner') == "web")
     b.tab("operations")
     b.wait("completed in the history", lambda: "completed" in (b.text("#ops-history .op") or ""))
@@ -363,6 +365,27 @@ def drag(d, b, url):
           "a free tile is not draggable")
 
 
+def held_list(d, b, url):
+    from selenium.webdriver.common.keys import Keys
+    b.tab("partitions")
+    sel = 'select[data-add-unit="web"]'
+    b.wait("the add list", lambda: b.find(sel).is_enabled())
+    b.find(sel).send_keys(Keys.SHIFT)  # focus it, as a user opening it does
+    b.js("window.__held = document.activeElement")
+    check(b.js("return window.__held.matches(arguments[0])", sel), "the list has no focus")
+    # Something changes meanwhile: a free unit powered on and off.
+    for state in ("On", "Off"):
+        status, h, _ = d.request("POST", BLOCKS + "s3-mem3/Actions/Oem/DhpResourceBlock.Power",
+                                 {"PowerState": state})
+        check(status == 202, "power %s: %d" % (state, status))
+        d.wait_task(h["location"])
+    time.sleep(0.5)
+    check(b.js("return document.contains(window.__held) && document.activeElement === window.__held"),
+          "the list was redrawn while in use")
+    b.find("#tab-btn-partitions").click()  # leave the list: the view is drawn again
+    b.wait("the redraw", lambda: b.js("return !document.contains(window.__held)"))
+
+
 def seqs(b):
     return b.js("return [...document.querySelectorAll('#events-list tr td:first-child')]"
                 ".map(e => Number(e.textContent)).filter(n => n > 0)")
@@ -384,6 +407,7 @@ def resume(d, b, url):
     check(got == want, "gap or duplicate in the events: %r" % got)
     check(last > before, "no event while the stream was lost")
     b.wait("the stream live again", lambda: "live" in (b.text("#stream-state") or ""))
+    b.tab("map")
     b.wait("s1-mem2 in web on the map", lambda: b.text('.tile[data-unit="s1-mem2"] .t-owner') == "web")
     b.shot("14-resumed")
 
