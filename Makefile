@@ -129,7 +129,7 @@ $(foreach l,$(LAYERS) $(PROGRAMS),$(eval $(call layer_rules,$(l))))
 # Everything else compiled here (tests, benchmarks) may include any layer.
 LAYER_CFLAGS = -Isrc
 TEST_CFLAGS = -Itests $(call pkg_cflags,$(GUARDED_PKGS))
-ALL_CFLAGS = $(BASE_CFLAGS) $(LAYER_CFLAGS) $(TEST_CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(LAYER_CFLAGS) $(TEST_CFLAGS) $(OBJ_DEFS)
 
 # --- the layers' libraries -----------------------------------------------------
 LAYER_LIBS := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
@@ -151,6 +151,13 @@ DHPD_OBJS := $(dhpd_OBJS)
 CTL_OBJS  := $(dhpctl_OBJS)
 SIM_OBJS  := $(dhp-sim_OBJS)
 PROGS     := $(BUILD)/dhpd $(BUILD)/dhpctl $(BUILD)/dhp-sim
+
+# The web console's files (console/, docs/console.md): dhpd serves the
+# folder CONSOLE_DIR names unless --console-dir says another. By default the
+# source tree's, so that a dhpd of the build tree serves the console as it is
+# edited; an install (make install) copies them to $(CONSOLE_INSTALL_DIR).
+CONSOLE_DIR ?= $(CURDIR)/console
+$(BUILD)/src/dhpd/options.o $(BUILD)/src/dhpd/main.o: OBJ_DEFS = -DDHPD_CONSOLE_DIR='"$(CONSOLE_DIR)"'
 
 TEST_SRCS := $(wildcard tests/t[0-9]*.c)
 TESTS     := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)

@@ -55,6 +55,7 @@ LIBDIR       ?= $(PREFIX)/lib
 INCLUDEDIR   ?= $(PREFIX)/include
 MANDIR       ?= $(PREFIX)/share/man
 DOCDIR       ?= $(PREFIX)/share/doc/dhp
+CONSOLE_INSTALL_DIR ?= $(PREFIX)/share/dhp/console
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 INSTALL      ?= install
 
@@ -98,6 +99,8 @@ endif
 		$(INSTALL) -m 644 $$page $(DESTDIR)$(MANDIR)/man$$sec/; \
 	done
 	$(INSTALL) -m 644 README.md $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -d $(DESTDIR)$(CONSOLE_INSTALL_DIR)
+	$(INSTALL) -m 644 $(wildcard console/*) $(DESTDIR)$(CONSOLE_INSTALL_DIR)/
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
 		ldconfig; fi
 
@@ -107,6 +110,7 @@ uninstall:
 		$(DESTDIR)$(PKGCONFIGDIR)/dhp.pc \
 		$(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALL_BIN))) \
 		$(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(INSTALL_SBIN)))
+	rm -rf $(DESTDIR)$(CONSOLE_INSTALL_DIR)
 	@for page in $(INSTALL_MAN); do \
 		sec=$${page##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$sec/$${page##*/}; done
 	rm -rf $(DESTDIR)$(DOCDIR)

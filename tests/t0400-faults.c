@@ -343,8 +343,34 @@ static void failed_undo(void)
 			}
 }
 
+/* veto:REASON: the OS's reason, any text (a client shows it as text). */
+static void veto_reason(void)
+{
+	struct dhp_sim_fault f;
+	char long_reason[160];
+
+	test_begin("a veto's reason in a fault spec");
+	CHECK_INT(dhp_sim_fault_parse("notify:remove-query@s0-mem1=veto:<b onclick=x()>no</b>*2",
+				      &f, NULL), 0);
+	CHECK_INT(f.call, DHP_SIM_NOTIFY);
+	CHECK_INT(f.effect, DHP_SIM_FAIL);
+	CHECK_INT(f.rc, -EPERM);
+	CHECK_INT(f.count, 2);
+	CHECK_STR(f.unit, "s0-mem1");
+	CHECK_STR(f.reason, "<b onclick=x()>no</b>");
+	CHECK_INT(dhp_sim_fault_parse("notify=veto", &f, NULL), 0);
+	CHECK_STR(f.reason, "");
+	CHECK_INT(dhp_sim_fault_parse("notify=veto:", &f, NULL), -EINVAL);
+	memset(long_reason, 'x', sizeof(long_reason));
+	memcpy(long_reason, "notify=veto:", 12);
+	long_reason[12 + 96] = '\0';
+	CHECK_INT(dhp_sim_fault_parse(long_reason, &f, NULL), -EINVAL);
+	test_end();
+}
+
 int main(void)
 {
+	veto_reason();
 	hot_operations();
 	partition_operations();
 	power_operations();

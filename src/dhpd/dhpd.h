@@ -21,6 +21,10 @@
 #define DHPD_DEFAULT_LISTEN "127.0.0.1:8443"
 #define DHPD_DEFAULT_STATE_DIR "/var/lib/dhp"
 #define DHPD_DEFAULT_SERVER "sim:topologies/demo"
+/* The console's files: the build tree's (the Makefile's CONSOLE_DIR). */
+#ifndef DHPD_CONSOLE_DIR
+#define DHPD_CONSOLE_DIR "console"
+#endif
 #define DHPD_DEFAULT_LATENCY_MS 40u
 #define DHPD_DEFAULT_MAX_SESSIONS 64u
 #define DHPD_DEFAULT_MAX_SESSIONS_PER_USER 16u
@@ -39,6 +43,7 @@ struct dhpd_options {
 	char config[DHPD_PATH_MAX];
 	char admin_password_file[DHPD_PATH_MAX];
 	char sim_faults[1024];
+	char console_dir[DHPD_PATH_MAX];	/* "": DHPD_CONSOLE_DIR, if it is there */
 	bool no_tls;
 	uint32_t phase_deadline_ms;		/* 0: the engine's default */
 	uint32_t sim_latency_ms;
@@ -68,6 +73,23 @@ enum dhpd_parse {
  * line did not say. Returns enum dhpd_parse, or -EINVAL with err set.
  */
 int dhpd_options_parse(int argc, char **argv, struct dhpd_options *opt, struct dhp_error *err);
+
+/*
+ * console.c: the web console's files under /console/ (docs/console.md),
+ * read from dir at start-up (NULL or "": none, every /console/ path is
+ * 404). Errors: -ENOENT (no folder, or no index.html in it), -EFBIG,
+ * -EIO, -ENOMEM. Free with dhpd_console_free() (accepts NULL), after the
+ * HTTP server.
+ */
+struct dhpd_console;
+int dhpd_console_new(const char *dir, struct dhpd_console **ret_console, struct dhp_error *err);
+void dhpd_console_free(struct dhpd_console *console);
+/* How many files it serves; the text of one (NULL if it has none). */
+unsigned dhpd_console_files(const struct dhpd_console *console);
+const char *dhpd_console_find(const struct dhpd_console *console, const char *name);
+/* The HTTP server's handler: /console and /console/... served here,
+ * everything else (and every refusal) passed to next. */
+struct http_handler dhpd_console_handler(struct dhpd_console *console, struct http_handler next);
 
 /* Logging: "dhpd: ..." on stderr, once, lowercase (STYLE.md 7). */
 __attribute__((format(printf, 1, 2)))

@@ -54,6 +54,7 @@ struct dhpd {
 	struct dhp_backend *backend;
 	struct push *push;
 	struct redfish *rf;
+	struct dhpd_console *console;
 	struct dhp_core *core;
 	struct http_server *http;
 	struct dhpd_log_limit http_log_limit;
@@ -235,11 +236,27 @@ static int start_http(struct dhpd *d, struct dhp_error *err)
 		.address = d->opt.address, .port = d->opt.port, .log = http_log, .log_ctx = d,
 		.cert_pem = d->opt.no_tls ? NULL : d->cert_pem,
 		.key_pem = d->opt.no_tls ? NULL : d->key_pem,
-		.limits = d->opt.limits, .handler = redfish_http_handler(d->rf),
+		.limits = d->opt.limits,
+		.handler = dhpd_console_handler(d->console, redfish_http_handler(d->rf)),
 	};
 
 	dhpd_log_limit_init(&d->http_log_limit, d->loop);
 	return http_new(d->loop, &cfg, &d->http, err);
+}
+
+/* --console-dir must work; the built-in folder may be missing (an
+ * installed dhpd started without the option): dhpd then serves no console. */
+static int open_console(struct dhpd *d, struct dhp_error *err)
+{
+	const char *dir = d->opt.console_dir[0] ? d->opt.console_dir : DHPD_CONSOLE_DIR;
+	int r = dhpd_console_new(dir, &d->console, err);
+
+	if (r == -ENOENT && !d->opt.console_dir[0]) {
+		dhpd_log("no web console: %s", err->message);
+		*err = (struct dhp_error){ 0 };
+		r = dhpd_console_new(NULL, &d->console, err);
+	}
+	return r;
 }
 
 static void begin_stop(struct dhpd *d, int exit_code);
@@ -355,6 +372,8 @@ static int start(struct dhpd *d, struct dhp_error *err)
 	if (!r)
 		r = open_engine(d, err);
 	if (!r)
+		r = open_console(d, err);
+	if (!r)
 		r = start_http(d, err);
 	if (!r)
 		r = dhp_core_recover(d->core, on_recovered, d);
@@ -376,6 +395,7 @@ static void init_handles(struct dhpd *d)
 static void stop(struct dhpd *d)
 {
 	close_handles(d);
+	dhpd_console_free(d->console);
 	dhp_core_free(d->core);
 	redfish_free(d->rf);
 	push_free(d->push);	/* after the service: it cancels its POSTs */

@@ -41,6 +41,8 @@ static const struct opt_desc descs[] = {
 	{ "no-tls", T_BOOL, FIELD(no_tls), NULL, "plain HTTP; only on a loopback address" },
 	{ "admin-password-file", T_STR, FIELD(admin_password_file), "FILE",
 	  "first start: the admin password (else one is made, in DIR/admin-password)" },
+	{ "console-dir", T_STR, FIELD(console_dir), "DIR",
+	  "the web console's files, served under /console/ (default " DHPD_CONSOLE_DIR ")" },
 	{ "sim-faults", T_STR, FIELD(sim_faults), "SPEC", "inject faults (docs/sim.md)" },
 	{ "sim-latency-ms", T_NUM, FIELD(sim_latency_ms), "MS",
 	  "delay of every simulated hardware answer (default 40)" },

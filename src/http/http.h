@@ -75,7 +75,7 @@ struct http_request {
 				 * borrowed: the server frees it after the call */
 	/* Headers (NULL when absent). */
 	const char *if_match;
-	const char *if_none_match;
+	const char *if_none_match;	/* a resource's or a static file's ETag check (304) */
 	const char *last_event_id;
 	const char *range;		/* Range: "bytes=..." */
 	const char *odata_version;	/* OData-Version */
@@ -142,7 +142,9 @@ struct http_response {
 	 * malloc'd by the handler, freed by the server. */
 	char *raw_owned;
 	size_t raw_len;
-	struct http_header headers[HTTP_MAX_HEADERS];	/* Location, ETag, Allow, ... */
+	/* Location, ETag, Allow, ...; one named as a header of the handler's
+	 * every answer (http_handler.headers) replaces that one. */
+	struct http_header headers[HTTP_MAX_HEADERS];
 	unsigned n_headers;
 	/* A streamed response (SSE): the server keeps the connection open
 	 * and calls stream_open(stream_ctx, stream) once headers are sent,

@@ -58,7 +58,8 @@ void http_add_headers(struct http_req *r, struct MHD_Response *resp,
 	if (type)
 		MHD_add_response_header(resp, "Content-Type", type);
 	for (unsigned i = 0; i < h->n_headers; i++)
-		MHD_add_response_header(resp, h->headers[i].name, h->headers[i].value);
+		if (!http_response_header(res, h->headers[i].name))
+			MHD_add_response_header(resp, h->headers[i].name, h->headers[i].value);
 	for (unsigned i = 0; i < res->n_headers; i++)
 		MHD_add_response_header(resp, res->headers[i].name, res->headers[i].value);
 }

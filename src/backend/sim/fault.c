@@ -52,6 +52,7 @@ struct sim_fault_hit sim_fault_match(struct sim *sim, enum dhp_sim_call call, in
 		hit.effect = f->effect;
 		hit.rc = f->rc;
 		hit.delay_ms = f->delay_ms;
+		snprintf(hit.reason, sizeof(hit.reason), "%s", f->reason);
 		break;
 	}
 	return hit;
@@ -97,6 +98,14 @@ static int parse_effect(const char *text, struct dhp_sim_fault *f)
 
 	if (sscanf(text, "%15[a-z]%n", word, &n) != 1)
 		return -EINVAL;
+	if (!strcmp(word, "veto") && text[n] == ':') {	/* veto:REASON, any text */
+		if (!text[n + 1] || strlen(text + n + 1) >= sizeof(f->reason))
+			return -EINVAL;
+		snprintf(f->reason, sizeof(f->reason), "%s", text + n + 1);
+		f->effect = DHP_SIM_FAIL;
+		f->rc = -EPERM;
+		return 0;
+	}
 	if (text[n] == ':') {
 		char *end;
 

@@ -30,6 +30,7 @@ struct sim_fault_hit {
 	enum dhp_sim_effect effect;
 	int rc;
 	uint32_t delay_ms;
+	char reason[96];		/* a veto's, copied: faults may move */
 };
 
 struct sim_fault_hit sim_fault_match(struct sim *sim, enum dhp_sim_call call, int note,
@@ -57,8 +58,9 @@ int sim_schedule(struct sim *sim, struct dhp_backend_cb cb, struct sim_work *wor
 /* Do the work now; 0 or a negative errno with err set. (ops.c) */
 int sim_work_run(struct sim *sim, const struct sim_work *work, struct dhp_error *err);
 
-/* The default failure of a call for a "fail" fault. (ops.c) */
-int sim_work_fail(struct sim *sim, const struct sim_work *work, int rc,
+/* The default failure of a call for a "fail" fault, with a veto's reason
+ * when it has one (reason may be ""). (ops.c) */
+int sim_work_fail(struct sim *sim, const struct sim_work *work, int rc, const char *reason,
 		  struct dhp_error *err);
 
 /* The partition's OS crashes: its units drop out of use and the engine is

@@ -266,7 +266,8 @@ int sim_work_run(struct sim *sim, const struct sim_work *w, struct dhp_error *er
 	}
 }
 
-int sim_work_fail(struct sim *sim, const struct sim_work *w, int rc, struct dhp_error *err)
+int sim_work_fail(struct sim *sim, const struct sim_work *w, int rc, const char *reason,
+		  struct dhp_error *err)
 {
 	const char *id = w->unit ? w->unit->id : "";
 
@@ -275,6 +276,10 @@ int sim_work_fail(struct sim *sim, const struct sim_work *w, int rc, struct dhp_
 	case DHP_SIM_POWER_ON:
 		return dhp_error_set(err, rc ? rc : -EIO, "unit %s failed to power on", id);
 	case DHP_SIM_NOTIFY:
+		if (reason && reason[0])
+			return dhp_error_set(err, rc ? rc : -EPERM, "the OS of partition %u vetoed %s of %s: %s",
+					     w->partition,
+					     dhp_notification_name((enum dhp_notification)w->note), id, reason);
 		return dhp_error_set(err, rc ? rc : -EPERM, "the OS of partition %u vetoed %s of %s",
 				     w->partition, dhp_notification_name((enum dhp_notification)w->note), id);
 	case DHP_SIM_ONLINE:

@@ -41,7 +41,7 @@ static int answer_outcome(struct sim *sim, struct sim_answer *a, struct dhp_erro
 
 	switch (a->hit.effect) {
 	case DHP_SIM_FAIL:
-		return sim_work_fail(sim, w, a->hit.rc, err);
+		return sim_work_fail(sim, w, a->hit.rc, a->hit.reason, err);
 	case DHP_SIM_CRASH:
 		/* An OS crashes when it runs, or while it boots. */
 		if (w->partition && (w->call == DHP_SIM_START ||

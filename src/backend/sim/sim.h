@@ -58,6 +58,10 @@ struct dhp_sim_fault {
 	int rc;
 	uint32_t delay_ms;
 	int count;			/* fires this many times; < 0 forever */
+	/* A veto's reason, as the OS or an application would give it ("":
+	 * the usual text). It is the partition's text: clients must show it
+	 * as text (the console's tests put markup in it). */
+	char reason[96];
 };
 
 /*

@@ -128,6 +128,32 @@ static void add_units(struct dhp_core *core, const struct dhp_partition *p, json
 	}
 }
 
+/*
+ * What the partition's OS can do online: for each online action, the unit
+ * types its profile allows (model/profile.c, in the ResourceBlocks'
+ * Oem.Dhp.Type words). Clients (the web console) show it and disable what
+ * it forbids without a copy of the table; the engine refuses it anyway.
+ */
+static json_t *online_caps(const struct dhp_os_profile *profile)
+{
+	static const char *const keys[DHP_ONLINE_ACTION_MAX] = {
+		[DHP_ONLINE_ADD] = "HotAdd",
+		[DHP_ONLINE_REMOVE] = "HotRemove",
+		[DHP_ONLINE_REPLACE] = "HotReplace",
+	};
+	json_t *caps = json_object();
+
+	for (int a = 0; caps && a < DHP_ONLINE_ACTION_MAX; a++) {
+		json_t *types = json_array();
+
+		for (int t = 0; types && t < DHP_UNIT_TYPE_MAX; t++)
+			if (dhp_profile_can(profile, (enum dhp_online_action)a, (enum dhp_unit_type)t))
+				json_array_append_new(types, json_string(dhp_unit_type_name((enum dhp_unit_type)t)));
+		json_object_set_new(caps, keys[a], types);
+	}
+	return caps;
+}
+
 json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p)
 {
 	struct dhp_core *core = rf_core(rf);
@@ -171,8 +197,9 @@ json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p)
 	json_object_set_new(sys, "@Redfish.OperationApplyTimeSupport",
 			    json_pack("{s:s, s:[s,s]}", "@odata.type", RF_T_APPLYTIME,
 				      "SupportedValues", "Immediate", "OnReset"));
-	json_object_set_new(sys, "Oem", rf_oem(RF_T_OEM_SYSTEM, json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}",
+	json_object_set_new(sys, "Oem", rf_oem(RF_T_OEM_SYSTEM, json_pack("{s:s, s:o, s:s, s:I, s:o, s:o, s:o}",
 		"OsProfile", p->profile ? p->profile->name : "linux",
+		"OnlineCapabilities", online_caps(p->profile ? p->profile : dhp_profile_find("linux")),
 		"State", dhp_partition_state_name(p->state),
 		"PartitionId", (json_int_t)p->id,
 		"BootMemory", t.boot ? rf_link(RF_BLOCKS "/%s", t.boot->id) : json_null(),
