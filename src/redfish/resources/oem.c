@@ -151,6 +151,8 @@ static const char *data_type(enum rf_kind kind)
 	case RF_LINKS:
 	case RF_LINKS_PATCH:
 		return "ObjectArray";
+	case RF_STRINGS:
+		return "StringArray";
 	case RF_OBJECT:
 	case RF_LINK:
 		break;
