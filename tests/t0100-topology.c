@@ -92,6 +92,13 @@ static void test_demo(void)
 	CHECK(dhp_server_unit(s, "s4-cpu0") == NULL);
 	CHECK(dhp_server_unit(s, "s0-cpu4") == NULL);
 	CHECK(dhp_server_unit(s, "s0-iohb1") == NULL);
+	/* Two boards of two sockets. */
+	CHECK(s->distances != NULL);
+	CHECK_INT(dhp_server_distance(s, 0, 0), 10);
+	CHECK_INT(dhp_server_distance(s, 0, 1), 16);
+	CHECK_INT(dhp_server_distance(s, 3, 2), 16);
+	CHECK_INT(dhp_server_distance(s, 1, 2), 21);
+	CHECK_INT(dhp_server_distance(s, 3, 0), 21);
 	check_index_and_state(s);
 	dhp_server_free(s);
 }
@@ -133,6 +140,11 @@ static void test_large(void)
 	CHECK(dhp_server_unit(s, "s31-mem128") == NULL);
 	CHECK(dhp_server_unit(s, "s32-cpu0") == NULL);
 	CHECK_STR(s->units[s->n_units - 1].id, "s31-iohb7");
+	/* Eight chassis of four sockets: 10 / 16 / 22. */
+	for (unsigned a = 0; a < 32; a++)
+		for (unsigned b = 0; b < 32; b++)
+			CHECK_INT(dhp_server_distance(s, a, b),
+				  a == b ? 10 : a / 4 == b / 4 ? 16 : 22);
 	check_index_and_state(s);
 	dhp_server_free(s);
 }
@@ -264,6 +276,46 @@ static void test_serials_not_in_digest(void)
 	dhp_server_free(b);
 }
 
+/* The distance table: a range line and overrides, both directions, no
+ * table (the defaults), a gap socket as far as the farthest pair, and
+ * none of it in the digest (a state directory keeps working when a table
+ * is added). */
+static void test_distances(void)
+{
+	static const char with[] = "server d\nmode dynamic\n"
+		"distance 0-1 0-1 30   # overridden below\n"
+		"socket 0-1\n  processor model=P\n  memory model=M size=1GiB\n"
+		"socket 3\n  processor model=P\n  memory model=M size=1GiB\n"
+		"distance 1 0 12\n"
+		"distance 3 0-1 20\n";
+	static const char without[] = "server d\nmode dynamic\n"
+		"socket 0-1\n  processor model=P\n  memory model=M size=1GiB\n"
+		"socket 3\n  processor model=P\n  memory model=M size=1GiB\n";
+	struct dhp_error err = { 0 };
+	struct dhp_server *a = NULL, *b = NULL;
+
+	CHECK_INT(dhp_topology_parse(with, "with", &a, &err), 0);
+	CHECK_INT(dhp_topology_parse(without, "without", &b, &err), 0);
+	if (!a || !b)
+		goto out;
+	CHECK_INT(a->n_sockets, 4);
+	CHECK_INT(dhp_server_distance(a, 0, 1), 12);
+	CHECK_INT(dhp_server_distance(a, 1, 0), 12);
+	CHECK_INT(dhp_server_distance(a, 3, 1), 20);
+	CHECK_INT(dhp_server_distance(a, 0, 3), 20);
+	CHECK_INT(dhp_server_distance(a, 3, 3), 10);
+	CHECK_INT(dhp_server_distance(a, 2, 0), 20);	/* no socket 2: the farthest */
+	CHECK_INT(dhp_server_distance(a, 2, 2), 10);
+	CHECK_INT(dhp_server_distance(a, 0, 7), 21);	/* out of range: remote */
+	CHECK(b->distances == NULL);
+	CHECK_INT(dhp_server_distance(b, 0, 0), 10);
+	CHECK_INT(dhp_server_distance(b, 0, 3), 21);
+	CHECK(dhp_server_digest(a) == dhp_server_digest(b));
+out:
+	dhp_server_free(a);
+	dhp_server_free(b);
+}
+
 /* Ranges are made socket by socket, each with its own numbering. */
 static void test_range_order(void)
 {
@@ -367,6 +419,28 @@ static const struct bad_case bad_cases[] = {
 	{ HEAD "socket 0\n" MEM "  io-host-bridge model=B\n", 1, "needs at least one processor" },
 	{ HEAD "socket 0-255\n  processor count=4096 model=P\n", 4, "more than 65536 units" },
 	{ HEAD "socket 0\n  processor model=P\x01\n" MEM, 4, "control character 0x01" },
+	/* Distance lines. */
+	{ HEAD "socket 0-1\n" CPU MEM "distance 1 1 12\n", 6, "distance of socket 1 to itself is always 10" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0 1 10\n", 6, "distance \"10\" is not a number from 11 to 254" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0 1 9\n", 6, "from 11 to 254" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0 1 255\n", 6, "distance \"255\"" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0 1 -3\n", 6, "distance \"-3\"" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0 1 2x\n", 6, "distance \"2x\"" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0 1\n", 6, "needs a value" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0\n", 6, "needs two sockets" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance\n", 6, "needs two sockets" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0 1 16 near\n", 6, "trailing garbage \"near\"" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance x 1 16\n", 6, "bad first socket \"x\"" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0 1-0 16\n", 6, "bad second socket \"1-0\"" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0 256 16\n", 6, "bad second socket" },
+	{ HEAD "socket 0-1\n" CPU MEM "distance 0 2 16\n", 6, "distance to socket 2, which no socket line defines" },
+	{ HEAD "distance 0-2 0-2 20\nsocket 0-1\n" CPU MEM, 3, "socket 2, which no socket line" },
+	{ HEAD "socket 0-2\n" CPU MEM "distance 0 1 16\ndistance 1 2 16\n", 6, "no distance between sockets 0 and 2" },
+	{ HEAD "socket 0-1\n" CPU MEM "socket 3\n" CPU MEM "distance 0 1 16\n", 9, "no distance between sockets 0 and 3" },
+	{ "server t\ndistance 0 1 16\nmode dynamic\nsocket 0-1\n" CPU MEM, 2, "distance before the \"mode\" line" },
+	{ "distance 0 1 16\n", 1, "distance before the \"server\" line" },
+	{ HEAD "socket 0-1\n" CPU MEM "  distance 0 1 16\n", 6, "unknown word \"distance\" (expected processor" },
+	{ HEAD "socket 0-1\n" CPU MEM "distances 0 1 16\n", 6, "expected server, mode, socket or distance" },
 	{ HEAD "socket 0\n  processor model=P\rx\n" MEM, 4, "control character 0x0d" },
 };
 
@@ -477,6 +551,7 @@ int main(void)
 	RUN(test_range_order);
 	RUN(test_serials);
 	RUN(test_serials_not_in_digest);
+	RUN(test_distances);
 	test_malformed();
 	RUN(test_long_line);
 	RUN(test_load_errors);

@@ -201,6 +201,29 @@ def test_read_model(c):
     invariants(c)
 
 
+# topologies/demo's distances: two boards of two sockets (docs/topology.md).
+def demo_distance(a, b):
+    return 10 if a == b else 16 if a // 2 == b // 2 else 21
+
+
+def expected_locality(units):
+    """Oem.Dhp.Locality as docs/redfish.md defines it, for demo units
+    (every module 2 GiB, so sizes weigh alike)."""
+    sock = lambda u: int(u[1:u.index("-")])
+    cpus = [sock(u) for u in units if "-cpu" in u]
+    mems = [sock(u) for u in units if "-mem" in u]
+    if not cpus or not mems:
+        return None
+    return round(sum(10 / demo_distance(c, m) for c in cpus for m in mems)
+                 / (len(cpus) * len(mems)), 3)
+
+
+def check_locality(c, name):
+    got = c.system(name)["Oem"]["Dhp"]["Locality"]
+    want = expected_locality(c.blocks_of(name))
+    check(got == want, "%s: Locality %r, expected %r" % (name, got, want))
+
+
 def test_create(c):
     status, hdrs, body = c.call("POST", SYSTEMS, {
         "Name": "web", "Links": {"ResourceBlocks": [blk("s0-cpu0"), blk("s0-mem0")]},
@@ -213,6 +236,13 @@ def test_create(c):
     check(web["ProcessorSummary"]["Count"] == 1, "one processor")
     check(c.get(SYSTEMS)["Members@odata.count"] == 1, "one system")
     check(c.get(BLOCKS + "s0-cpu0")["CompositionStatus"]["CompositionState"] == "Composed", "")
+    check(web["Oem"]["Dhp"]["Locality"] == 1.0, "local %r" % web["Oem"]["Dhp"]["Locality"])
+    # No memory: no figure (null).
+    c.call("POST", SYSTEMS, {"Name": "lone", "Links": {"ResourceBlocks": [blk("s3-cpu3")]}},
+           expect=201)
+    c.settle("lone")
+    check(c.system("lone")["Oem"]["Dhp"]["Locality"] is None, "no memory: null")
+    c.call("DELETE", SYSTEMS + "/lone", expect=204)
     invariants(c)
 
 
@@ -296,6 +326,10 @@ def test_replace(c):
                       {"ResourceBlock": blk("s0-mem0"), "Spare": blk("s1-mem3")})
     check(task["Oem"]["Dhp"]["Spare"] == "s1-mem3", "named spare")
     check(c.system("web")["Oem"]["Dhp"]["BootMemory"] == blk("s1-mem3"), "boot moves")
+    check_locality(c, "web")
+    patch_blocks(c, "web", c.blocks_of("web") + ["s2-mem0"])    # 21 from sockets 0-1
+    check_locality(c, "web")
+    patch_blocks(c, "web", [u for u in c.blocks_of("web") if u != "s2-mem0"])
     patch_blocks(c, "web", c.blocks_of("web") + ["s0-iohb0"])
     c.error("POST", SYSTEMS + "/web/Actions/Oem/DhpComputerSystem.Replace",
             {"ResourceBlock": blk("s0-iohb0")}, 400, "ActionNotSupported")

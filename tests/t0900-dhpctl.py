@@ -256,7 +256,7 @@ def fake_auth(fake_routes=None):
     def basic(fake):
         out = run("--url", fake.url, "--user", "u", "--password", "p", "partitions")
         expect(out, 0)
-        check(re.search(r"^web\s+linux\s+running\s+2\s+4 GiB\s+-\s+s0-cpu0$", out.stdout, re.M),
+        check(re.search(r"^web\s+linux\s+running\s+2\s+4 GiB\s+-\s+-\s+s0-cpu0$", out.stdout, re.M),
               out.stdout)
         first, login = fake.requests[0], fake.headers_of("POST",
                                                          "/redfish/v1/SessionService/Sessions")
@@ -725,6 +725,10 @@ def d_create(ctl):
     p = ctl.partition("t0900")
     check(p and p["state"] == "stopped" and p["profile"] == "linux" and
           sorted(p["units"]) == ["s0-cpu0", "s0-mem0"], p)
+    check(p["locality"] == 1.0, "locality %r" % p.get("locality"))
+    table = ctl("partitions")
+    check(re.search(r"^PARTITION .* MEMORY +LOCALITY +STAGED", table.stdout, re.M) and
+          re.search(r"^t0900 .* 2 GiB +1 +-", table.stdout, re.M), table.stdout)
     out = ctl("create", "t0900", "--os", "linux", "s0-cpu1", "s0-mem1")
     expect(out, 3, "the name is taken")
     error_once(out)

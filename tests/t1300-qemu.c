@@ -55,7 +55,8 @@ static void cmdline(void)
 		.binary = "qemu-system-x86_64", .kernel = "/k", .initrd = "/i", .append = "x=1",
 		.dir = "/state,dir/qemu/1", .name = "web", .accel = DHP_QEMU_ACCEL_TCG,
 		.uuid = "6f1c2a4e-93d5-4b7a-8c1e-2f0a9b3d4e5f",
-		.sizing = &z, .units = units, .n_units = 5, .slots = slots, .ports = ports,
+		.sizing = &z, .server = s, .units = units, .n_units = 5, .slots = slots,
+		.ports = ports,
 	};
 	char *line;
 
@@ -63,8 +64,8 @@ static void cmdline(void)
 		return;
 	qemu_sizing_of(s, &z);
 	/* 16 processors, 16 x 2 GiB, 4 bridges: room for all and as many
-	 * parked vCPUs; the boot module is -m. */
-	CHECK_INT(z.maxcpus, 32);
+	 * parked vCPUs, and vCPU 0; the boot module is -m. */
+	CHECK_INT(z.maxcpus, 33);
 	CHECK_INT(z.mem_slots, 15);
 	CHECK_INT(z.maxmem, 32ull << 30);
 	CHECK_INT(z.n_ports, 4);
@@ -79,7 +80,7 @@ static void cmdline(void)
 	CHECK_ARG(&a, "-uuid", "6f1c2a4e-93d5-4b7a-8c1e-2f0a9b3d4e5f");
 	CHECK_ARG(&a, "-accel", "tcg");
 	CHECK_ARG(&a, "-cpu", "max");
-	CHECK_ARG(&a, "-smp", "1,sockets=1,cores=32,threads=1,maxcpus=32");
+	CHECK_ARG(&a, "-smp", "1,sockets=1,cores=33,threads=1,maxcpus=33");
 	CHECK_ARG(&a, "-m", "2048M,slots=15,maxmem=32768M");
 	CHECK_ARG(&a, "-append", "console=ttyS0 panic=-1 quiet memhp_default_state=offline x=1");
 	/* Commas in paths are doubled inside option values. */
@@ -100,7 +101,21 @@ static void cmdline(void)
 	/* The first module boots (-m); the next is a DIMM. */
 	CHECK(line && !strstr(line, "mem-s0-mem0"));
 	CHECK_ARG(&a, "-object", "memory-backend-ram,id=mem-s0-mem1,size=2147483648");
-	CHECK_ARG(&a, "-device", "pc-dimm,id=s0-mem1,memdev=mem-s0-mem1");
+	CHECK_ARG(&a, "-device", "pc-dimm,id=s0-mem1,memdev=mem-s0-mem1,node=0");
+	/* Sockets are nodes: the boot memory in its module's, every slot
+	 * bound (slot 0 to the booting processor's socket, then 8 slots per
+	 * socket), the demo's distances. */
+	CHECK_ARG(&a, "-object", "memory-backend-ram,id=boot-ram,size=2147483648");
+	CHECK_ARG(&a, "-numa", "node,nodeid=0,memdev=boot-ram");
+	CHECK_ARG(&a, "-numa", "node,nodeid=1");
+	CHECK_ARG(&a, "-numa", "node,nodeid=3");
+	CHECK_ARG(&a, "-numa", "cpu,node-id=0,socket-id=0,core-id=0,thread-id=0");
+	CHECK_ARG(&a, "-numa", "cpu,node-id=0,socket-id=0,core-id=8,thread-id=0");
+	CHECK_ARG(&a, "-numa", "cpu,node-id=1,socket-id=0,core-id=9,thread-id=0");
+	CHECK_ARG(&a, "-numa", "cpu,node-id=3,socket-id=0,core-id=32,thread-id=0");
+	CHECK_ARG(&a, "-numa", "dist,src=0,dst=1,val=16");
+	CHECK_ARG(&a, "-numa", "dist,src=1,dst=2,val=21");
+	CHECK_ARG(&a, "-numa", "dist,src=2,dst=3,val=16");
 	CHECK_ARG(&a, "-device", "virtio-net-pci,id=s1-iohb0-d0,bus=rp0,addr=0.0,multifunction=on");
 	CHECK_ARG(&a, "-blockdev", "driver=null-co,node-name=s1-iohb0-n1,size=67108864,"
 		  "read-zeroes=on");
@@ -124,6 +139,24 @@ static void cmdline(void)
 		CHECK(strcmp(a.argv[i], "-uuid") != 0);
 	qemu_argv_release(&a);
 
+	/* A partition booting on socket 2's processor and socket 1's memory:
+	 * slot 0 in node 2, the boot memory in node 1. */
+	units[0] = dhp_server_unit(s, "s2-cpu0");
+	units[1] = dhp_server_unit(s, "s1-mem0");
+	CHECK_INT(qemu_cmdline(&l, &a, &err), 0);
+	CHECK_ARG(&a, "-numa", "cpu,node-id=2,socket-id=0,core-id=0,thread-id=0");
+	CHECK_ARG(&a, "-numa", "node,nodeid=1,memdev=boot-ram");
+	CHECK_ARG(&a, "-numa", "node,nodeid=0");
+	qemu_argv_release(&a);
+
+	/* No server (the KVM probe): no nodes. */
+	l.server = NULL;
+	CHECK_INT(qemu_cmdline(&l, &a, &err), 0);
+	for (size_t i = 0; i < a.n; i++)
+		CHECK(strcmp(a.argv[i], "-numa") != 0);
+	CHECK_ARG(&a, "-device", "pc-dimm,id=s0-mem1,memdev=mem-s0-mem1");
+	qemu_argv_release(&a);
+
 	/* No memory module: no boot. */
 	l.n_units = 1;
 	CHECK_INT(qemu_cmdline(&l, &a, &err), -EINVAL);
@@ -144,14 +177,57 @@ static void sizing_caps(void)
 	CHECK_INT(z.mem_slots, QEMU_MEM_SLOTS_CAP);
 	CHECK_INT(z.maxmem, QEMU_MAXMEM_CAP);
 	CHECK_INT(z.n_ports, QEMU_PORTS_CAP);
+	/* 254 slots for 32 sockets: 8 each for the first 30, 7 for the last. */
+	CHECK_INT(z.n_nodes, 32);
+	CHECK_INT(z.node_first[0], 1);
+	CHECK_INT(z.node_first[1], 9);
+	CHECK_INT(z.node_first[30], 241);
+	CHECK_INT(z.node_first[31], 248);
+	CHECK_INT(z.node_first[32], 255);
 	dhp_server_free(s);
 	s = load("topologies/static-demo");
 	if (!s)
 		return;
-	/* 8 processors: never fewer than 16 vCPU slots (flat APIC mode). */
+	/* 8 processors: 17 slots. */
 	qemu_sizing_of(s, &z);
-	CHECK_INT(z.maxcpus, QEMU_MAXCPUS_MIN);
+	CHECK_INT(z.maxcpus, 17);
 	dhp_server_free(s);
+}
+
+/* Each socket's range of slots (cmdline.h), and never fewer than 16
+ * slots (flat APIC mode), the extra ones shared out. */
+static void slot_ranges(void)
+{
+	static const char tiny[] = "server t\nmode dynamic\nsocket 0\n  processor model=P\n"
+		"  memory model=M size=1GiB\nsocket 1\n  processor count=2 model=P\n";
+	struct dhp_server *s = load(DEMO), *t = NULL;
+	struct dhp_error err = { 0 };
+	uint8_t state[QS_SLOTS_MAX + 1] = { 0 };
+	struct qemu_sizing z;
+
+	if (!s)
+		return;
+	qemu_sizing_of(s, &z);
+	CHECK_INT(z.n_nodes, 4);
+	CHECK_INT(qemu_slot_pick(&z, 2, state), 17);
+	state[17] = 1;
+	CHECK_INT(qemu_slot_pick(&z, 2, state), 18);
+	for (unsigned k = 17; k < 25; k++)
+		state[k] = 2;	/* parked or used: taken all the same */
+	CHECK_INT(qemu_slot_pick(&z, 2, state), -1);
+	CHECK_INT(qemu_slot_pick(&z, 3, state), 25);
+	CHECK_INT(qemu_slot_pick(&z, 4, state), -1);	/* no such socket */
+	dhp_server_free(s);
+
+	CHECK_INT(dhp_topology_parse(tiny, "tiny", &t, &err), 0);
+	if (!t)
+		return;
+	qemu_sizing_of(t, &z);
+	CHECK_INT(z.maxcpus, QEMU_MAXCPUS_MIN);
+	CHECK_INT(z.node_first[1] - z.node_first[0], 5);	/* 15 * 1/3, and one */
+	CHECK_INT(z.node_first[2] - z.node_first[1], 10);
+	CHECK_INT(z.node_first[2], QEMU_MAXCPUS_MIN);
+	dhp_server_free(t);
 }
 
 static void device_names(void)
@@ -374,6 +450,7 @@ int main(int argc, char **argv)
 	verbose = argc > 1 && !strcmp(argv[1], "-v");
 	RUN(cmdline);
 	RUN(sizing_caps);
+	RUN(slot_ranges);
 	RUN(device_names);
 	RUN(probe_rule);
 	RUN(probe_cache);

@@ -17,6 +17,7 @@ static const struct col partition_cols[] = {
 	{ "state", "STATE", COL_TEXT, false },
 	{ "processors", "CPUS", COL_TEXT, true },
 	{ "memory_gib", "MEMORY", COL_GIB, true },
+	{ "locality", "LOCALITY", COL_TEXT, true },
 	{ "staged", "STAGED", COL_LIST, false },
 	{ "units", "UNITS", COL_LIST, false },
 };
@@ -58,6 +59,8 @@ static json_t *partition_row(const json_t *sys)
 	const char *state = jstr(sys, "Oem/Dhp/State", NULL);
 	const json_t *count = jget(sys, "ProcessorSummary/Count");
 	const json_t *gib = jget(sys, "MemorySummary/TotalSystemMemoryGiB");
+	/* null (no processor or no memory) and absent (not dhp's) print "-". */
+	const json_t *locality = jget(sys, "Oem/Dhp/Locality");
 
 	add_ids(units, jget(sys, "Links/ResourceBlocks"), "");
 	add_ids(staged, jget(sys, "Oem/Dhp/StagedResourceBlocks/Add"), "+");
@@ -67,11 +70,11 @@ static json_t *partition_row(const json_t *sys)
 		state = jstr(sys, "PowerState", "-");
 	/* uuid is for -o json only: a table column 36 wide would crowd out
 	 * the units. */
-	return json_pack("{ss ss ss sO* sO* so so s:s?}",
+	return json_pack("{ss ss ss sO* sO* sO* so so s:s?}",
 			 "name", jstr(sys, "Id", "?"),
 			 "profile", jstr(sys, "Oem/Dhp/OsProfile", "-"),
 			 "state", state,
-			 "processors", count, "memory_gib", gib,
+			 "processors", count, "memory_gib", gib, "locality", locality,
 			 "staged", staged, "units", units,
 			 "uuid", jstr(sys, "UUID", NULL));
 }

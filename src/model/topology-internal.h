@@ -7,6 +7,7 @@
  *                     values, numbers, ranges, comments, bad characters
  *   topology-units.c  unit lines: their keys, and making the units of a
  *                     socket block once per socket
+ *   topology-distance.c  distance lines: the sockets' NUMA distance table
  *   topology.c        the grammar: server, mode and socket lines, the
  *                     whole text, files; implements model/topology.h
  *
@@ -47,6 +48,8 @@
  * set no limit; inventories print them in a column. */
 #define TOPO_SERIAL_MAX		31u
 #define TOPO_PART_MAX		31u
+/* ACPI SLIT: 10 is a socket to itself, 255 "unreachable". */
+#define TOPO_DISTANCE_MAX	254u
 /* Longest user text quoted back in an error message. */
 #define TOPO_QUOTE_MAX		40
 
@@ -111,6 +114,11 @@ struct parser {
 	struct dhp_strindex serials;
 
 	unsigned socket_line[TOPO_SOCKETS_MAX];	/* 0 when not defined */
+	/* The distance table as the distance lines set it, TOPO_SOCKETS_MAX
+	 * squared, 0 where unset; NULL until the first distance line. */
+	uint8_t *dist;
+	unsigned dist_line;				/* the first distance line */
+	unsigned dist_socket_line[TOPO_SOCKETS_MAX];	/* first naming each socket */
 	unsigned char host_used[TOPO_HOST_CPUS_MAX / 8];
 	unsigned n_type[DHP_UNIT_TYPE_MAX];
 };
@@ -140,6 +148,15 @@ bool topo_span_range(struct span s, unsigned max, unsigned *ret_lo, unsigned *re
 
 /* An error for a NUL or a control character other than tab in [p, end). */
 int topo_check_chars(struct parser *ps, const char *p, const char *end);
+
+/* --- topology-distance.c ------------------------------------------------ */
+
+/* Reads a "distance A B VALUE" line (after its first word). */
+int topo_parse_distance_line(struct parser *ps, struct cursor *c);
+
+/* At the end of the file: checks the table against the sockets defined
+ * and gives it to the server. Nothing when there was no distance line. */
+int topo_finish_distances(struct parser *ps);
 
 /* --- topology-units.c ---------------------------------------------------- */
 

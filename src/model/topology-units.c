@@ -431,5 +431,7 @@ void topo_parser_release(struct parser *ps)
 {
 	free(ps->lines);
 	ps->lines = NULL;
+	free(ps->dist);
+	ps->dist = NULL;
 	dhp_strindex_release(&ps->serials);
 }

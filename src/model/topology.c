@@ -113,6 +113,16 @@ static int parse_socket_line(struct parser *ps, struct cursor *c)
 	return no_more_words(ps, c, "the socket");
 }
 
+/* Distance lines may come before the sockets they name, but after the
+ * server and mode, like everything about the server's inventory. */
+static int parse_distance_line(struct parser *ps, struct cursor *c)
+{
+	if (!ps->server_line || !ps->mode_line)
+		return topo_fail(ps, "distance before the \"%s\" line (server and mode come first)",
+				 ps->server_line ? "mode" : "server");
+	return topo_parse_distance_line(ps, c);
+}
+
 static int parse_top_line(struct parser *ps, struct span word, struct cursor *c)
 {
 	enum dhp_unit_type type;
@@ -127,10 +137,12 @@ static int parse_top_line(struct parser *ps, struct span word, struct cursor *c)
 		return parse_mode_line(ps, c);
 	if (span_is(word, "socket"))
 		return parse_socket_line(ps, c);
+	if (span_is(word, "distance"))
+		return parse_distance_line(ps, c);
 	snprintf(w, sizeof(w), SPAN_FMT, SPAN_ARG(word));
 	if (word.len < sizeof(w) && !dhp_unit_type_parse(w, &type))
 		return topo_fail(ps, "\"%s\" line must be indented under a socket line", w);
-	return topo_fail(ps, "unknown word \"" SPAN_FMT "\" (expected server, mode or socket)",
+	return topo_fail(ps, "unknown word \"" SPAN_FMT "\" (expected server, mode, socket or distance)",
 			 SPAN_ARG(word));
 }
 
@@ -171,7 +183,7 @@ static int finish(struct parser *ps)
 		return topo_fail_at(ps, ps->server_line,
 				    "server \"%s\" needs at least one processor and one memory module",
 				    ps->server_name);
-	return 0;
+	return topo_finish_distances(ps);
 }
 
 static int parse_text(const char *text, size_t len, const char *name,

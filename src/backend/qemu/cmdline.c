@@ -66,9 +66,47 @@ void qemu_port_addr(unsigned port, unsigned *ret_slot, unsigned *ret_fn)
 	*ret_fn = port % 8;
 }
 
+/*
+ * A hot-added processor must arrive in its socket's node, and QEMU binds
+ * slots to nodes only on the command line, so each socket owns a range of
+ * slots, in proportion to its processors (the cap may leave less than
+ * twice each), the rest given out one each in socket order.
+ */
+static void split_slots(const size_t *per_socket, size_t cpus, struct qemu_sizing *ret)
+{
+	unsigned n = ret->maxcpus - 1, given = 0, share[QEMU_NODES_MAX] = { 0 };
+
+	for (unsigned s = 0; s < ret->n_nodes; s++)
+		given += share[s] = (unsigned)((uint64_t)n * per_socket[s] / cpus);
+	for (unsigned s = 0; given < n; s = (s + 1) % ret->n_nodes)
+		if (per_socket[s]) {
+			share[s]++;
+			given++;
+		}
+	ret->node_first[0] = 1;
+	for (unsigned s = 0; s < ret->n_nodes; s++)
+		ret->node_first[s + 1] = (uint16_t)(ret->node_first[s] + share[s]);
+}
+
+int qemu_slot_pick(const struct qemu_sizing *z, unsigned socket, const uint8_t *slot_state)
+{
+	unsigned first = 1, end = z->maxcpus;
+
+	if (z->n_nodes && socket >= z->n_nodes)
+		return -1;
+	if (z->n_nodes) {
+		first = z->node_first[socket];
+		end = z->node_first[socket + 1];
+	}
+	for (unsigned k = first; k < end; k++)
+		if (!slot_state[k])
+			return (int)k;
+	return -1;
+}
+
 void qemu_sizing_of(const struct dhp_server *server, struct qemu_sizing *ret)
 {
-	size_t cpus = 0, mems = 0, bridges = 0;
+	size_t cpus = 0, mems = 0, bridges = 0, per_socket[QEMU_NODES_MAX] = { 0 };
 	uint64_t total = 0;
 
 	for (size_t i = 0; i < server->n_units; i++) {
@@ -79,11 +117,20 @@ void qemu_sizing_of(const struct dhp_server *server, struct qemu_sizing *ret)
 		bridges += u->type == DHP_UNIT_IO_HOST_BRIDGE;
 		if (u->type == DHP_UNIT_MEMORY)
 			total += u->size_bytes;
+		if (u->type == DHP_UNIT_PROCESSOR && u->socket < QEMU_NODES_MAX)
+			per_socket[u->socket]++;
 	}
-	/* Twice the processors: each can join, and as many can be parked. */
-	ret->maxcpus = cpus * 2 > QEMU_MAXCPUS_CAP ? QEMU_MAXCPUS_CAP : (unsigned)cpus * 2;
+	memset(ret, 0, sizeof(*ret));
+	/* Twice the processors: each can join, and as many can be parked;
+	 * and vCPU 0, which is in no socket's range. */
+	ret->maxcpus = cpus * 2 + 1 > QEMU_MAXCPUS_CAP ? QEMU_MAXCPUS_CAP : (unsigned)cpus * 2 + 1;
 	if (ret->maxcpus < QEMU_MAXCPUS_MIN)
 		ret->maxcpus = QEMU_MAXCPUS_MIN;
+	ret->n_nodes = server->n_sockets <= QEMU_NODES_MAX ? server->n_sockets : 0;
+	if (ret->n_nodes && cpus)
+		split_slots(per_socket, cpus, ret);
+	else
+		ret->n_nodes = 0;
 	/* The boot module is -m, the others DIMMs. */
 	ret->mem_slots = mems > QEMU_MEM_SLOTS_CAP ? QEMU_MEM_SLOTS_CAP
 						   : (unsigned)(mems ? mems - 1 : 0);
@@ -181,6 +228,55 @@ static int push_bridge(struct qemu_argv *a, const struct dhp_unit *u, unsigned p
 	return r;
 }
 
+/* The node of a vCPU slot: slot 0 is the booting processor's socket. */
+static unsigned slot_node(const struct qemu_sizing *z, unsigned slot, unsigned boot_socket)
+{
+	unsigned s = 0;
+
+	if (!slot)
+		return boot_socket;
+	while (s + 1 < z->n_nodes && slot >= z->node_first[s + 1])
+		s++;
+	return s;
+}
+
+/*
+ * The server's sockets as the guest's NUMA nodes (docs/qemu.md): one node
+ * per socket, node N being socket N in every partition, as any unit may
+ * join any partition; every vCPU slot bound to its socket's node, so a
+ * hot-added processor arrives in it; the boot memory in its module's
+ * node (a node's memory must come from a memdev: QEMU adds the nodes' up
+ * to -m); the distances of the topology. DIMMs name their node as they
+ * are plugged.
+ */
+static int push_numa(struct qemu_argv *a, const struct qemu_launch *l,
+		     const struct dhp_unit *cpu, const struct dhp_unit *mem)
+{
+	const struct qemu_sizing *z = l->sizing;
+	int r = push(a, "-object") ?:
+		push(a, "memory-backend-ram,id=boot-ram,size=%llu",
+		     (unsigned long long)mem->size_bytes);
+
+	for (unsigned n = 0; !r && n < z->n_nodes; n++)
+		r = push(a, "-numa") ?:
+		    push(a, "node,nodeid=%u%s", n, n == mem->socket ? ",memdev=boot-ram" : "");
+	for (unsigned k = 0; !r && k < z->maxcpus; k++)
+		r = push(a, "-numa") ?:
+		    push(a, "cpu,node-id=%u,socket-id=0,core-id=%u,thread-id=0",
+			 slot_node(z, k, cpu->socket), k);
+	for (unsigned i = 0; !r && i < z->n_nodes; i++)
+		for (unsigned j = i + 1; !r && j < z->n_nodes; j++)
+			r = push(a, "-numa") ?:
+			    push(a, "dist,src=%u,dst=%u,val=%u", i, j,
+				 dhp_server_distance(l->server, i, j));
+	return r;
+}
+
+static bool numa_on(const struct qemu_launch *l)
+{
+	return l->server && l->sizing->n_nodes;
+}
+
 static int push_units(struct qemu_argv *a, const struct qemu_launch *l, const char *cpu_type,
 		      struct dhp_error *err)
 {
@@ -205,7 +301,10 @@ static int push_units(struct qemu_argv *a, const struct qemu_launch *l, const ch
 			r = push(a, "-object") ?:
 			    push(a, "memory-backend-ram,id=mem-%s,size=%llu", u->id,
 				 (unsigned long long)u->size_bytes) ?:
-			    push(a, "-device") ?: push(a, "pc-dimm,id=%s,memdev=mem-%s", u->id, u->id);
+			    push(a, "-device") ?:
+			    (numa_on(l) ? push(a, "pc-dimm,id=%s,memdev=mem-%s,node=%u", u->id, u->id,
+					       (unsigned)u->socket)
+					: push(a, "pc-dimm,id=%s,memdev=mem-%s", u->id, u->id));
 			break;
 		default:
 			r = push_bridge(a, u, (unsigned)l->ports[i], err);
@@ -275,7 +374,12 @@ int qemu_cmdline(const struct qemu_launch *l, struct qemu_argv *ret_argv,
 	if (!cpu || !mem)
 		return dhp_error_set(err, -EINVAL, "a partition boots with at least a processor "
 				     "and a memory module");
+	if (numa_on(l) && (cpu->socket >= l->sizing->n_nodes || mem->socket >= l->sizing->n_nodes))
+		return dhp_error_set(err, -EINVAL, "socket of %s or %s is not a node of the server",
+				     cpu->id, mem->id);
 	r = push_machine(&a, l, mem->size_bytes) ?: push_chardevs(&a, l->dir);
+	if (!r && numa_on(l))
+		r = push_numa(&a, l, cpu, mem);
 	if (!r)
 		r = push(&a, "-daemonize") ?: push(&a, "-pidfile") ?: push(&a, "%s/qemu.pid", l->dir) ?:
 		    push(&a, "-D") ?: push(&a, "%s/qemu.log", l->dir);

@@ -28,17 +28,32 @@
 #define QEMU_PORTS_CAP 224
 #define QEMU_FNS_MAX 8			/* PCI functions behind one root port */
 #define QEMU_NULL_BLK_SIZE (64ull << 20)
+/* QEMU's MAX_NODES: a server with more sockets gets no NUMA nodes. */
+#define QEMU_NODES_MAX 128
 
 struct qemu_sizing {
 	unsigned maxcpus;	/* vCPU slots */
 	unsigned mem_slots;	/* DIMM slots (boot memory is not in one) */
 	uint64_t maxmem;	/* bytes */
 	unsigned n_ports;	/* pcie-root-ports */
+	/* NUMA nodes, one per socket of the server (node N is socket N);
+	 * 0: none (more sockets than QEMU_NODES_MAX, or no server). */
+	unsigned n_nodes;
+	/* Slots 1 .. maxcpus - 1 are split into one range per socket:
+	 * socket s has slots node_first[s] .. node_first[s + 1] - 1, bound to
+	 * node s. Slot 0 (-smp's own vCPU) is bound at start to the socket
+	 * of the processor that boots. */
+	uint16_t node_first[QEMU_NODES_MAX + 1];
 };
 
 /* Sizes for a server: every unit could join one partition (within the
- * caps above), with room for as many parked vCPUs as processors. */
+ * caps above), with room for as many parked vCPUs as processors, socket
+ * by socket. */
 void qemu_sizing_of(const struct dhp_server *server, struct qemu_sizing *ret);
+
+/* The first free slot (slot_state[k] == 0) of socket's range, or of every
+ * slot but 0 without nodes; -1 when there is none. */
+int qemu_slot_pick(const struct qemu_sizing *z, unsigned socket, const uint8_t *slot_state);
 
 /* What an I/O host bridge's device names become. */
 enum qemu_fn_kind {
@@ -64,6 +79,7 @@ struct qemu_launch {
 	const char *uuid;			/* for -uuid; NULL or "": none */
 	enum dhp_qemu_accel accel;		/* TCG or KVM */
 	const struct qemu_sizing *sizing;
+	const struct dhp_server *server;	/* its distances; NULL: no nodes */
 	const struct dhp_unit *const *units;
 	size_t n_units;
 	const int *slots;			/* per unit: vCPU slot, or -1 */

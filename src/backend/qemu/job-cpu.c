@@ -198,14 +198,14 @@ static void cpu_in_begin(struct cpu_job *j)
 		qcall_end(c, e.code, &e);
 		return;
 	}
-	for (unsigned k = 1; rec && k < rec->maxcpus && k <= QS_SLOTS_MAX; k++)
-		if (rec->slot_state[k] == QS_SLOT_FREE) {
-			j->slot = (int)k;
-			break;
-		}
+	/* A slot of the unit's socket: the node QEMU bound it to (cmdline.h). */
+	j->slot = rec ? qemu_slot_pick(&c->q->sizing, j->unit->socket, rec->slot_state) : -1;
+	if (rec && j->slot >= (int)rec->maxcpus)
+		j->slot = -1;
 	if (j->slot < 0) {
 		dhp_error_set(&e, -ENOSPC, "the QEMU of partition %u has no free vCPU slot "
-			      "(%u parked)", c->partition, rec ? qs_slots_in(rec, QS_SLOT_PARKED) : 0);
+			      "for socket %u (%u parked)", c->partition, (unsigned)j->unit->socket,
+			      rec ? qs_slots_in(rec, QS_SLOT_PARKED) : 0);
 		dhp_error_resolve(&e, "restart the partition to reclaim the slots of parked vCPUs");
 		qcall_end(c, e.code, &e);
 		return;

@@ -34,6 +34,17 @@ enum mem_step {
 	MEM_OUT_OBJECT,		/* object-del of its backend */
 };
 
+/* In its socket's NUMA node, when the QEMU has nodes (cmdline.c). */
+static json_t *dimm_args(const struct qemu *q, const struct dhp_unit *u, const char *obj)
+{
+	json_t *args = json_pack("{s:s, s:s, s:s}", "driver", "pc-dimm", "id", u->id,
+				 "memdev", obj);
+
+	if (args && q->sizing.n_nodes)
+		json_object_set_new(args, "node", json_integer(u->socket));
+	return args;
+}
+
 static void mem_query(struct qcall *c, struct qmem *m, enum mem_step next)
 {
 	m->step = next;
@@ -149,9 +160,7 @@ int qmem_step(struct qcall *c, struct qmem *m)
 			return -ENOMEM;
 		}
 		m->step = MEM_IN_DIMM;
-		qcall_qmp(c, "device_add", json_pack("{s:s, s:s, s:s}", "driver", "pc-dimm", "id",
-						     m->u->id, "memdev", obj),
-			  c->q->unit_ms);
+		qcall_qmp(c, "device_add", dimm_args(c->q, m->u, obj), c->q->unit_ms);
 		return 1;
 
 	case MEM_IN_DIMM:

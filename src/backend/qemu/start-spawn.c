@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Spawning a starting partition's QEMU, for job-start.c. First where its
- * units go: processors take vCPU slots 0, 1, ... in unit order (-smp puts
- * vCPU 0 in the first slot, whatever processor boots), I/O host bridges
+ * units go: the first processor takes vCPU slot 0 (-smp puts vCPU 0 there,
+ * whatever processor boots: the slot is bound to that processor's node),
+ * the others the first free slots of their sockets' ranges (cmdline.h), so
+ * that each is in its socket's node; I/O host bridges
  * root ports 0, 1, ...; the first memory module is the boot memory (-m).
  * Units must be powered and free, and fit the QEMU's sizing (cmdline.c).
  * They are recorded in the state file before the spawn, so that the
@@ -25,6 +27,7 @@ static int plan(struct qemu *q, uint32_t partition, const struct dhp_unit *const
 		size_t n_units, int *slots, int *ports, struct dhp_error *err)
 {
 	unsigned cpus = 0, mems = 0, bridges = 0;
+	uint8_t taken[QS_SLOTS_MAX + 1] = { 0 };
 	enum qemu_fn_kind kinds[QEMU_FNS_MAX];
 	size_t n_fns;
 	int r;
@@ -42,7 +45,12 @@ static int plan(struct qemu *q, uint32_t partition, const struct dhp_unit *const
 		if (u->type == DHP_UNIT_PROCESSOR) {
 			if ((r = qemu_pin_check(q, partition, u, err)) < 0)
 				return r;
-			slots[i] = (int)cpus++;
+			slots[i] = cpus++ ? qemu_slot_pick(&q->sizing, u->socket, taken) : 0;
+			if (slots[i] < 0)
+				return dhp_error_set(err, -ENOSPC, "partition %u has more processors "
+						     "of socket %u than its QEMU has vCPU slots for",
+						     partition, (unsigned)u->socket);
+			taken[slots[i]] = 1;
 		} else if (u->type == DHP_UNIT_MEMORY) {
 			mems++;
 		} else {
@@ -65,11 +73,18 @@ static int record(struct qemu *q, uint32_t partition, const struct dhp_unit *con
 		  size_t n_units, const int *slots, const int *ports)
 {
 	struct qs_partition *rec = qs_partition(&q->state, partition, true);
-	bool boot_mem = false;
+	bool boot_mem = false, boot_slot[QS_SLOTS_MAX + 1] = { 0 };
+	int16_t guest = 0;
 
 	if (!rec)
 		return -ENOSPC;
 	rec->maxcpus = q->sizing.maxcpus;
+	for (size_t i = 0; i < n_units; i++)
+		if (units[i]->type == DHP_UNIT_PROCESSOR)
+			boot_slot[slots[i]] = true;
+	/* The guest numbers its boot processors in APIC id (slot) order. */
+	for (unsigned k = 0; k <= QS_SLOTS_MAX; k++)
+		rec->guest_cpu[k] = boot_slot[k] ? guest++ : rec->guest_cpu[k];
 	for (size_t i = 0; i < n_units; i++) {
 		const struct dhp_unit *u = units[i];
 		struct qs_unit *s = qemu_unit_state(q, u);
@@ -81,8 +96,6 @@ static int record(struct qemu *q, uint32_t partition, const struct dhp_unit *con
 		if (u->type == DHP_UNIT_PROCESSOR) {
 			rec->slot_state[slots[i]] = QS_SLOT_USED;
 			rec->slot_unit[slots[i]] = (int32_t)dhp_server_unit_index(q->server, u);
-			/* Boot processors are numbered in slot (APIC id) order. */
-			rec->guest_cpu[slots[i]] = (int16_t)slots[i];
 			s->boot = slots[i] == 0;
 		} else if (u->type == DHP_UNIT_MEMORY && !boot_mem) {
 			boot_mem = true;
@@ -128,7 +141,7 @@ int qemu_start_spawn(struct qemu *q, uint32_t partition, const char *name, const
 	struct qemu_launch l = {
 		.binary = q->binary, .kernel = q->kernel, .initrd = q->initrd, .append = q->append,
 		.dir = dir, .name = name, .uuid = uuid, .accel = q->accel, .sizing = &q->sizing,
-		.units = units, .n_units = n_units, .slots = slots, .ports = ports,
+		.server = q->server, .units = units, .n_units = n_units, .slots = slots, .ports = ports,
 	};
 	int r = slots && ports ? 0 : dhp_error_set(err, -ENOMEM, "out of memory");
 

@@ -5,6 +5,7 @@
  * two directions of a link always agree.
  */
 #include "redfish/resources/resources.h"
+#include "model/locality.h"
 
 #include <stdio.h>
 
@@ -154,6 +155,18 @@ static json_t *online_caps(const struct dhp_os_profile *profile)
 	return caps;
 }
 
+/* Oem.Dhp.Locality (model/locality.h) over the units owned now, to three
+ * decimals: finer is noise to a reader, and a figure that prints the
+ * same keeps the ETag. null without a processor or memory. */
+static json_t *locality(const struct dhp_server *server, const struct dhp_partition *p)
+{
+	double v = dhp_server_locality(server, p->id);
+
+	if (v < 0)
+		return json_null();
+	return json_real((double)(long long)(v * 1000 + 0.5) / 1000);
+}
+
 json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p)
 {
 	struct dhp_core *core = rf_core(rf);
@@ -197,13 +210,14 @@ json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p)
 	json_object_set_new(sys, "@Redfish.OperationApplyTimeSupport",
 			    json_pack("{s:s, s:[s,s]}", "@odata.type", RF_T_APPLYTIME,
 				      "SupportedValues", "Immediate", "OnReset"));
-	json_object_set_new(sys, "Oem", rf_oem(RF_T_OEM_SYSTEM, json_pack("{s:s, s:o, s:s, s:I, s:o, s:o, s:o}",
+	json_object_set_new(sys, "Oem", rf_oem(RF_T_OEM_SYSTEM, json_pack("{s:s, s:o, s:s, s:I, s:o, s:o, s:o, s:o}",
 		"OsProfile", p->profile ? p->profile->name : "linux",
 		"OnlineCapabilities", online_caps(p->profile ? p->profile : dhp_profile_find("linux")),
 		"State", dhp_partition_state_name(p->state),
 		"PartitionId", (json_int_t)p->id,
 		"BootMemory", t.boot ? rf_link(RF_BLOCKS "/%s", t.boot->id) : json_null(),
 		"StagedResourceBlocks", staged,
+		"Locality", locality(server, p),
 		"Task", p->busy_op ? rf_link(RF_TASKS "/%llu", (unsigned long long)p->busy_op)
 				   : json_null())));
 	return sys;
