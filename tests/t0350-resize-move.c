@@ -152,7 +152,11 @@ static void test_resize_refused(void)
 	open_with("win", "windows-server-2008-x64", BOOT_SET);
 	plan_refused("win", "s1-cpu0 s1-mem0", "s0-cpu1", NULL, false, -EOPNOTSUPP,
 		     "step 3 of 3 (remove s0-cpu1): Windows Server 2008");
-	resize_ok("win", "s1-cpu0 s1-mem0", NULL, false, DHP_OP_HOT_RESIZE);
+	/* It cannot take a unit back once online: several adds could not be
+	 * undone, so they are refused; one goes through. */
+	plan_refused("win", "s1-cpu0 s1-mem0", NULL, NULL, false, -EOPNOTSUPP,
+		     "step 1 of 2 (add s1-cpu0): Windows Server 2008");
+	resize_ok("win", "s1-mem0", NULL, false, DHP_OP_HOT_RESIZE);
 	/* Staged for its restart, the shrink is fine. */
 	resize_ok("win", "s2-cpu0", "s0-cpu1", true, DHP_OP_RESIZE);
 	CHECK_INT(unit("s2-cpu0")->staged_partition, pid("win"));
@@ -269,6 +273,9 @@ static void test_move(void)
 	another("w3", "windows-server-2003-sp1", "s1-cpu0 s1-mem0", true);
 	plan_refused("a", "s0-mem1 s0-cpu1", NULL, "w3", false, -EOPNOTSUPP,
 		     "step 2 of 2 (add s0-cpu1)");
+	resize_ok("a", "s0-mem2", NULL, false, DHP_OP_HOT_RESIZE);
+	plan_refused("a", "s0-mem1 s0-mem2", NULL, "w3", false, -EOPNOTSUPP,
+		     "step 1 of 2 (add s0-mem1): Windows Server 2003 SP1 cannot take back");
 	CHECK_INT(tb_move(&tb, "a", "w3", "s0-mem1", &op, &err), 0);
 	CHECK_INT(op.state, DHP_OP_COMPLETED);
 	plan_refused("w3", "s0-mem1", NULL, "a", false, -EOPNOTSUPP, "step 1 of 1 (remove s0-mem1)");

@@ -106,6 +106,32 @@ static int check_steps(struct dhp_core *core, const struct dhp_partition *p,
 	return 0;
 }
 
+/*
+ * A unit brought online in an OS that cannot hot remove its type cannot
+ * be taken back (the Windows profiles): undoing that online would fail.
+ * So such a unit can only be the whole plan, its online the last phase
+ * before the commit; a plan of several is refused, not half-undone. The
+ * adds (a move's units, at p its target) are units[0..n).
+ */
+static int check_undoable(const struct dhp_partition *p, const struct dhp_op *op,
+			  struct dhp_core *core, unsigned n, struct dhp_error *err)
+{
+	for (unsigned i = 0; i < n && op->n_units > 1; i++) {
+		const struct dhp_unit *u = unit_at(core, op, i);
+
+		if (dhp_profile_can(p->profile, DHP_ONLINE_REMOVE, u->type))
+			continue;
+		dhp_error_set(err, -EOPNOTSUPP, "%s cannot take back a %s once it is online "
+			      "(no hot remove), so a plan of %u units could not be undone if a "
+			      "later step failed", p->profile->description,
+			      dhp_unit_type_name(u->type), op->n_units);
+		dhp_error_resolve(err, "add the units one request at a time, or stage the plan "
+				  "with apply time on-restart");
+		return refuse_step(op, i, u, err);
+	}
+	return 0;
+}
+
 /* After the plan, a running partition still has a processor and memory
  * (the adds come first, so it never has fewer on the way). */
 static int check_minimum_after(struct dhp_core *core, const struct dhp_partition *p,
@@ -150,6 +176,8 @@ int core_validate_resize(struct dhp_core *core, const struct dhp_request *req,
 		r = check_steps(core, p, op, online, err);
 	if (!r && online)
 		r = check_minimum_after(core, p, op, op->n_add, err);
+	if (!r && online)
+		r = check_undoable(p, op, core, op->n_add, err);
 	if (r < 0)
 		return r;
 	op->kind = online ? DHP_OP_HOT_RESIZE : DHP_OP_RESIZE;
@@ -218,6 +246,10 @@ int core_validate_move(struct dhp_core *core, const struct dhp_request *req,
 			op->n_add = op->n_units;	/* name it an add */
 			r = refuse_step(op, i, unit_at(core, op, i), err);
 		}
+	}
+	if (!r) {
+		op->n_add = op->n_units;	/* a refusal names an add */
+		r = check_undoable(t, op, core, op->n_units, err);
 	}
 	if (r < 0)
 		return r;
