@@ -427,12 +427,14 @@ static void test_migration_1_to_2(void)
 	CHECK_INT(dhp_store_append_event(store, &ev, &err), 0);
 	CHECK_INT(dhp_store_commit(store, true, &err), 0);
 	close_all(store, server);
-	raw_exec(path, "DROP INDEX events_op; ALTER TABLE partitions DROP COLUMN uuid;"
+	raw_exec(path, "ALTER TABLE units DROP COLUMN spare; ALTER TABLE operations DROP COLUMN n_add;"
+		 "ALTER TABLE operations DROP COLUMN target;"
+		 "DROP INDEX events_op; ALTER TABLE partitions DROP COLUMN uuid;"
 		 "DROP TABLE event_destinations; PRAGMA user_version = 1");
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_op'"), 0);
 
 	store = open_loaded(path, &server, NULL);
-	CHECK_INT(raw_int(path, "PRAGMA user_version"), 4);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 5);
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'events_op'"), 1);
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_master "
 			  "WHERE name = 'event_destinations'"), 1);
@@ -475,11 +477,13 @@ static void test_migration_2_to_3(void)
 	put_named(store, server, 2, "db");
 	CHECK_INT(dhp_store_commit(store, true, &err), 0);
 	close_all(store, server);
-	raw_exec(path, "ALTER TABLE partitions DROP COLUMN uuid; DROP TABLE event_destinations;"
+	raw_exec(path, "ALTER TABLE units DROP COLUMN spare; ALTER TABLE operations DROP COLUMN n_add;"
+		 "ALTER TABLE operations DROP COLUMN target;"
+		 "ALTER TABLE partitions DROP COLUMN uuid; DROP TABLE event_destinations;"
 		 "PRAGMA user_version = 2");
 
 	store = open_loaded(path, &server, NULL);
-	CHECK_INT(raw_int(path, "PRAGMA user_version"), 4);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 5);
 	CHECK_INT(server->n_partitions, 2);
 	for (size_t i = 0; i < server->n_partitions && i < 2; i++) {
 		CHECK_MSG(uuid_v4(server->partitions[i]->uuid), "\"%s\"",
@@ -504,6 +508,66 @@ static void test_migration_2_to_3(void)
 	CHECK_INT(dhp_store_load(store, server, &counters, &err), -EINVAL);
 	CHECK_MSG(strstr(err.message, "\"db\"") && strstr(err.message, "not-a-uuid"), "%s",
 		  err.message);
+	close_all(store, server);
+}
+
+/*
+ * A store of version 4 (before the spare pool and the plans) opens: its
+ * units are no spares, its operations plain ones (no adds, no target);
+ * then both round-trip.
+ */
+static void test_migration_4_to_5(void)
+{
+	const char *path = "v4.db";
+	struct dhp_error err = { 0 };
+	struct dhp_server *server;
+	struct dhp_store *store;
+	struct dhp_op op = op_make(3, DHP_OP_COMPLETED), got;
+
+	store = open_loaded(path, &server, NULL);
+	op.units[0] = 1;
+	op.n_units = 1;
+	CHECK_INT(dhp_store_put_op(store, server, &op, &err), 0);
+	CHECK_INT(dhp_store_put_unit(store, &server->units[1], &err), 0);
+	CHECK_INT(dhp_store_commit(store, true, &err), 0);
+	close_all(store, server);
+	raw_exec(path, "ALTER TABLE units DROP COLUMN spare; ALTER TABLE operations DROP COLUMN n_add;"
+		 "ALTER TABLE operations DROP COLUMN target; PRAGMA user_version = 4");
+
+	store = open_loaded(path, &server, NULL);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 5);
+	CHECK(!server->units[1].spare);
+	CHECK_INT(dhp_store_get_op(store, server, 3, &got, &err), 0);
+	CHECK_INT(got.n_units, 1);
+	CHECK_INT(got.n_add, 0);
+	CHECK_INT(got.target, 0);
+
+	/* The new columns keep what they are given. */
+	server->units[1].spare = true;
+	CHECK_INT(dhp_store_put_unit(store, &server->units[1], &err), 0);
+	op = op_make(4, DHP_OP_RUNNING);
+	op.kind = DHP_OP_HOT_MOVE;
+	op.units[0] = 0, op.units[1] = 1, op.units[2] = 3;
+	op.n_units = 3;
+	op.n_add = 2;
+	op.target = 9;
+	CHECK_INT(dhp_store_put_op(store, server, &op, &err), 0);
+	CHECK_INT(dhp_store_commit(store, true, &err), 0);
+	/* More adds than units is refused, not written. */
+	op.id = 5, op.n_add = 4;
+	CHECK_INT(dhp_store_put_op(store, server, &op, &err), -EINVAL);
+	dhp_store_rollback(store);
+	close_all(store, server);
+
+	store = open_loaded(path, &server, NULL);
+	CHECK(server->units[1].spare);
+	CHECK(!server->units[0].spare);
+	CHECK_INT(dhp_store_get_op(store, server, 4, &got, &err), 0);
+	CHECK_INT(got.kind, DHP_OP_HOT_MOVE);
+	CHECK_INT(got.n_units, 3);
+	CHECK_INT(got.n_add, 2);
+	CHECK_INT(got.target, 9);
+	CHECK_INT(got.units[2], 3);
 	close_all(store, server);
 }
 
@@ -588,7 +652,7 @@ static void test_newer_version(void)
 
 	store = open_loaded("newer.db", &server, NULL);
 	close_all(store, server);
-	CHECK_INT(raw_int(path, "PRAGMA user_version"), 4);
+	CHECK_INT(raw_int(path, "PRAGMA user_version"), 5);
 	raw_exec(path, "PRAGMA user_version = 99");
 	store = NULL;
 	CHECK_INT(dhp_store_open(path, &store, &err), -EPROTONOSUPPORT);
@@ -960,6 +1024,7 @@ static void run_cases(void)
 	RUN(test_event_seq);
 	RUN(test_migration_1_to_2);
 	RUN(test_migration_2_to_3);
+	RUN(test_migration_4_to_5);
 	RUN(test_uuid_random);
 	RUN(test_op_events);
 	RUN(test_digest_mismatch);

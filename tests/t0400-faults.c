@@ -368,9 +368,158 @@ static void veto_reason(void)
 	test_end();
 }
 
+/*
+ * Plans (issue 11): a resize and a move, with every fault at every step:
+ * each phase, for each unit of its set. Before the commit, the plan is
+ * undone whole (in reverse) and everything is exactly as before, both
+ * partitions for a move; after it, the notices cannot undo it.
+ */
+struct plan {
+	enum dhp_op_kind kind;
+	const char *profile;		/* of p */
+	const char *target_profile;	/* of q, a move's target */
+	const char *adds, *removes;	/* a move's units are its adds */
+};
+
+static bool plan_setup(const struct plan *pl)
+{
+	struct scenario sc = { .profile = pl->profile, .start_first = true };
+	struct dhp_error err = { 0 };
+	struct dhp_op op = { 0 };
+
+	if (!setup(&sc))
+		return false;
+	if (pl->kind != DHP_OP_HOT_MOVE)
+		return true;
+	if (tb_create(&tb, "q", pl->target_profile, "s1-cpu0 s1-mem0", &err) ||
+	    tb_do(&tb, DHP_VERB_START, "q", NULL, &op, &err) || op.state != DHP_OP_COMPLETED) {
+		CHECK_MSG(0, "setup of q: %s %s", err.message, op.error.message);
+		return false;
+	}
+	return true;
+}
+
+static int plan_submit(const struct plan *pl, struct dhp_op *op, struct dhp_error *err)
+{
+	if (pl->kind == DHP_OP_HOT_MOVE)
+		return tb_move(&tb, "p", "q", pl->adds, op, err);
+	return tb_resize(&tb, "p", pl->adds, pl->removes, false, op, err);
+}
+
+/* The k-th unit of phase ph's set, or NULL past its end. */
+static const char *plan_unit(const struct plan *pl, const struct phase_desc *ph, unsigned k,
+			     char *buf, size_t size)
+{
+	const char *set = ph->target == TARGET_REMOVES ? pl->removes : pl->adds;
+	char *save = NULL, *t;
+
+	snprintf(buf, size, "%s", set ? set : "");
+	for (t = strtok_r(buf, " ", &save); t && k; t = strtok_r(NULL, " ", &save))
+		k--;
+	return t;
+}
+
+static void one_plan_fault(const struct plan *pl, unsigned i, const char *unit_id,
+			   const struct effect *fx)
+{
+	const struct op_desc *desc = op_desc(pl->kind);
+	const struct phase_desc *ph = &desc->phases[i];
+	const char *victim = ph->at_target ? "q" : "p";
+	struct dhp_sim_fault fault = {
+		.call = step_call(ph->run),
+		.note = ph->run == STEP_NOTIFY ? (int)ph->note : DHP_SIM_ANY_NOTE,
+		.effect = fx->effect, .delay_ms = fx->delay_ms, .count = 1,
+	};
+	/* Power calls of a resize's adds are for free units: no OS to crash. */
+	bool crash = fx->effect == DHP_SIM_CRASH &&
+		     !(ph->run == STEP_POWER_ON && ph->target == TARGET_ADDS);
+	bool harmless = (fx->effect == DHP_SIM_SLOW && fx->delay_ms < 30000) ||
+			(fx->effect == DHP_SIM_CRASH && !crash);
+	struct dhp_error err = { 0 };
+	struct dhp_op op = { 0 };
+	char *before = NULL, *after;
+	uint32_t owners[64];
+
+	test_begin("%s %s -> %s: %s at %s of %s", dhp_op_kind_name(pl->kind), pl->profile,
+		   pl->target_profile ? pl->target_profile : "-", fx->name, ph->name, unit_id);
+	snprintf(fault.unit, sizeof(fault.unit), "%s", unit_id);
+	if (!plan_setup(pl))
+		goto out;
+	before = tb_snapshot(&tb);
+	for (size_t u = 0; u < tb.server->n_units && u < 64; u++)
+		owners[u] = tb.server->units[u].partition;
+	CHECK_INT(dhp_sim_fault_add(tb.backend, &fault, &err), 0);
+	CHECK_INT(plan_submit(pl, &op, &err), 0);
+	CHECK_INT(dhp_sim_faults_fired(tb.backend), 1);
+	if (harmless || i > op_commit_phase(desc)) {
+		CHECK_MSG(op.state == DHP_OP_COMPLETED, "ended %s: %s", dhp_op_state_name(op.state),
+			  op.error.message);
+	} else {
+		int code = fx->effect == DHP_SIM_FAIL ? default_failure(fault.call) :
+			   crash ? -EHOSTDOWN : -ETIMEDOUT;
+
+		CHECK_MSG(op.state == DHP_OP_ROLLED_BACK, "ended %s: %s",
+			  dhp_op_state_name(op.state), op.error.message);
+		CHECK_MSG(op.error.code == code, "error %d (%s), expected %d", op.error.code,
+			  op.error.message, code);
+		CHECK(strstr(op.error.message, ph->name) != NULL);
+		after = tb_snapshot(&tb);
+		if (!crash)
+			CHECK_MSG(before && after && !strcmp(before, after),
+				  "not exactly as before:\n%s---\n%s", before, after);
+		free(after);
+		/* Never part of the plan: every unit where it was. */
+		for (size_t u = 0; u < tb.server->n_units && u < 64; u++)
+			CHECK_MSG(tb.server->units[u].partition == owners[u], "unit %s moved",
+				  tb.server->units[u].id);
+	}
+	if (crash)
+		CHECK_INT(dhp_server_partition_by_name(tb.server, victim)->state,
+			  DHP_PARTITION_FAILED);
+	invariants();
+out:
+	free(before);
+	tb_destroy(&tb);
+	test_end();
+}
+
+static void plan_operations(void)
+{
+	static const struct plan plans[] = {
+		{ DHP_OP_HOT_RESIZE, "linux", NULL, "s1-cpu0 s1-mem0 s1-iohb0",
+		  "s0-cpu1 s0-mem1 s0-iohb0" },
+		/* An OS that cannot hot remove takes one add (resize.c). */
+		{ DHP_OP_HOT_RESIZE, "windows-server-2008-x64", NULL, "s2-mem0", NULL },
+		{ DHP_OP_HOT_MOVE, "linux", "linux", "s0-cpu1 s0-mem1 s0-iohb0", NULL },
+		{ DHP_OP_HOT_MOVE, "linux", "windows-server-2008-x64", "s0-cpu1", NULL },
+	};
+	char buf[128];
+
+	for (size_t p = 0; p < sizeof(plans) / sizeof(plans[0]); p++) {
+		const struct op_desc *desc = op_desc(plans[p].kind);
+
+		for (unsigned i = 0; i < desc->n_phases; i++) {
+			const struct phase_desc *ph = &desc->phases[i];
+			const char *id;
+
+			if (ph->run == STEP_COMMIT)
+				continue;
+			for (unsigned k = 0; (id = plan_unit(&plans[p], ph, k, buf, sizeof(buf)));
+			     k++)
+				for (size_t e = 0; e < sizeof(effects) / sizeof(effects[0]); e++) {
+					char unit_id[DHP_UNIT_ID_MAX];
+
+					snprintf(unit_id, sizeof(unit_id), "%s", id);
+					one_plan_fault(&plans[p], i, unit_id, &effects[e]);
+				}
+		}
+	}
+}
+
 int main(void)
 {
 	veto_reason();
+	plan_operations();
 	hot_operations();
 	partition_operations();
 	power_operations();

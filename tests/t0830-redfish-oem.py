@@ -195,6 +195,12 @@ def oem_actions(resources):
             yield uri, name, action
 
 
+def placeholder(param):
+    """A value of an ActionInfo parameter's DataType that names nothing."""
+    return {"Object": {"@odata.id": "x"}, "ObjectArray": [],
+            "Boolean": False}.get(param["DataType"], "x")
+
+
 def test_action_info(d, state):
     n = 0
     for uri, name, action in oem_actions(state["resources"]):
@@ -214,7 +220,9 @@ def test_action_info(d, state):
         status, _, err = d.request("POST", action["target"], {"Bogus": 1})
         check(status == 400 and "ActionParameterUnknown" in json.dumps(err), err)
         for pname, p in params.items():
-            body = {k: "x" for k, q in params.items() if q["Required"] and k != pname}
+            # The other required parameters, of their type (a wrong type
+            # would be the error found first).
+            body = {k: placeholder(q) for k, q in params.items() if q["Required"] and k != pname}
             if p["Required"]:
                 status, _, err = d.request("POST", action["target"], body)
                 check(status == 400 and "ActionParameterMissing" in json.dumps(err), err)

@@ -194,6 +194,31 @@ int tb_do(struct testbed *tb, enum dhp_verb verb, const char *partition, const c
 	return tb_do_req(tb, &req, ret_op, err);
 }
 
+int tb_resize(struct testbed *tb, const char *partition, const char *adds, const char *removes,
+	      bool on_restart, struct dhp_op *ret_op, struct dhp_error *err)
+{
+	char buf[1024], rbuf[1024];
+	const char *ids[64], *rids[64];
+	struct dhp_request req = { .verb = DHP_VERB_RESIZE, .partition = partition, .units = ids,
+				   .remove_units = rids, .on_restart = on_restart };
+
+	req.n_units = split_units(adds, buf, sizeof(buf), ids, 64);
+	req.n_remove = split_units(removes, rbuf, sizeof(rbuf), rids, 64);
+	return tb_do_req(tb, &req, ret_op, err);
+}
+
+int tb_move(struct testbed *tb, const char *from, const char *to, const char *units,
+	    struct dhp_op *ret_op, struct dhp_error *err)
+{
+	char buf[1024];
+	const char *ids[64];
+	struct dhp_request req = { .verb = DHP_VERB_MOVE, .partition = from, .target = to,
+				   .units = ids };
+
+	req.n_units = split_units(units, buf, sizeof(buf), ids, 64);
+	return tb_do_req(tb, &req, ret_op, err);
+}
+
 int tb_create(struct testbed *tb, const char *name, const char *profile, const char *units,
 	      struct dhp_error *err)
 {
@@ -260,7 +285,8 @@ char *tb_snapshot(struct testbed *tb)
 
 		len += (size_t)snprintf(s + len, cap - len, "%s p%u%s%s%s s%u%s h%d | w%u%s%s\n",
 					u->id, u->partition, u->powered ? " on" : "",
-					u->boot ? " boot" : "", "", u->staged_partition,
+					u->boot ? " boot" : "", u->spare ? " spare" : "",
+					u->staged_partition,
 					u->staged_remove ? " -" : "", (int)u->health,
 					uv->partition, uv->powered ? " on" : "",
 					uv->online ? " online" : "");

@@ -57,6 +57,12 @@ int tb_do(struct testbed *tb, enum dhp_verb verb, const char *partition, const c
 	  struct dhp_op *ret_op, struct dhp_error *err);
 int tb_do_req(struct testbed *tb, const struct dhp_request *req, struct dhp_op *ret_op,
 	      struct dhp_error *err);
+/* A resize: adds and removes are space-separated unit ids (may be NULL). */
+int tb_resize(struct testbed *tb, const char *partition, const char *adds, const char *removes,
+	      bool on_restart, struct dhp_op *ret_op, struct dhp_error *err);
+/* A move of units from one partition to another. */
+int tb_move(struct testbed *tb, const char *from, const char *to, const char *units,
+	    struct dhp_op *ret_op, struct dhp_error *err);
 /* Like tb_do, with an OS profile (create) or a spare (replace) or on-restart. */
 int tb_create(struct testbed *tb, const char *name, const char *profile, const char *units,
 	      struct dhp_error *err);

@@ -12,12 +12,27 @@
 
 static void call_done(void *ctx, uint64_t token, int rc, const struct dhp_error *err);
 
+/* The part of op.units a plan's phase visits: [*lo, *hi). */
+static void set_range(const struct dhp_op *op, enum target target, unsigned *lo, unsigned *hi)
+{
+	*lo = target == TARGET_REMOVES ? op->n_add : 0;
+	*hi = target == TARGET_ADDS ? op->n_add : op->n_units;
+}
+
 /* The next unit a phase acts on, or NULL when it has visited them all. */
 static struct dhp_unit *next_target(struct core_op *cop, enum target target)
 {
 	struct dhp_server *server = cop->core->server;
+	unsigned lo, hi;
 
 	switch (target) {
+	case TARGET_ADDS:
+	case TARGET_REMOVES:
+	case TARGET_ALL:
+		set_range(&cop->op, target, &lo, &hi);
+		if (lo + cop->cursor >= hi)
+			return NULL;
+		return &server->units[cop->op.units[lo + cop->cursor++]];
 	case TARGET_UNIT:
 	case TARGET_SPARE:
 		if (cop->cursor)
@@ -82,14 +97,23 @@ static int backend_start(struct core_op *cop, struct dhp_partition *p,
 	return r;
 }
 
-/* Issue one backend call of a phase; 0 if under way, 1 if nothing to do. */
-int core_call_issue(struct core_op *cop, enum step step, enum dhp_notification note,
-		 enum target target)
+struct dhp_partition *core_phase_partition(struct core_op *cop, const struct phase_desc *ph)
+{
+	return dhp_server_partition(cop->core->server,
+				    ph->at_target ? cop->op.target : cop->op.partition);
+}
+
+/* Issue one backend call of a phase (or of its undo); 0 if under way, 1
+ * if nothing to do. */
+int core_call_issue(struct core_op *cop, const struct phase_desc *ph, bool undo)
 {
 	struct dhp_core *core = cop->core;
 	struct dhp_backend *be = core->backend;
 	const struct dhp_backend_ops *ops = be->ops;
-	struct dhp_partition *p = core_op_partition(cop);
+	struct dhp_partition *p = core_phase_partition(cop, ph);
+	enum step step = undo ? ph->undo : ph->run;
+	enum dhp_notification note = undo ? ph->undo_note : ph->note;
+	enum target target = ph->target;
 	struct dhp_unit *unit = next_target(cop, target);
 	struct dhp_unit *spare = cop->op.spare >= 0 ? &core->server->units[cop->op.spare] : NULL;
 	struct dhp_backend_cb cb = { call_done, core, ++core->next_token };
@@ -128,8 +152,14 @@ int core_call_issue(struct core_op *cop, enum step step, enum dhp_notification n
 struct dhp_unit *core_call_unit(struct core_op *cop, enum target target)
 {
 	struct dhp_server *server = cop->core->server;
+	unsigned lo, hi;
 
 	switch (target) {
+	case TARGET_ADDS:
+	case TARGET_REMOVES:
+	case TARGET_ALL:
+		set_range(&cop->op, target, &lo, &hi);
+		return cop->cursor ? &server->units[cop->op.units[lo + cop->cursor - 1]] : NULL;
 	case TARGET_UNIT:	return &server->units[cop->op.units[0]];
 	case TARGET_SPARE:	return &server->units[cop->op.spare];
 	case TARGET_OWNED:

@@ -18,6 +18,8 @@ static const char *const verb_names[DHP_VERB_MAX] = {
 	[DHP_VERB_REPLACE] = "replace",
 	[DHP_VERB_POWER_ON] = "power-on",
 	[DHP_VERB_POWER_OFF] = "power-off",
+	[DHP_VERB_RESIZE] = "resize",
+	[DHP_VERB_MOVE] = "move",
 };
 
 /* The backend says a partition's OS went down on its own. */

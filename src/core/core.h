@@ -40,6 +40,8 @@ enum dhp_verb {
 	DHP_VERB_REPLACE,	/* hot replace units[0] by spare (or a picked one) */
 	DHP_VERB_POWER_ON,	/* a free unit */
 	DHP_VERB_POWER_OFF,
+	DHP_VERB_RESIZE,	/* add units and remove remove_units, as one operation */
+	DHP_VERB_MOVE,		/* units from partition to target, both running */
 	DHP_VERB_MAX
 };
 
@@ -51,6 +53,17 @@ struct dhp_request {
 	size_t n_units;
 	const char *spare;		/* replace; NULL: picked from free identical units */
 	bool on_restart;		/* apply time: at the partition's next restart */
+	/*
+	 * resize: the plan is units (to add) and remove_units (to remove),
+	 * either may be empty but not both; at most DHP_OP_MAX_UNITS in all.
+	 * It runs as one operation: on a running partition every add, then
+	 * every remove, phase by phase (docs/engine.md); on a stopped one (or
+	 * with on_restart) one assign-and-unassign commit. Refused whole,
+	 * naming the step, when the OS profile cannot do one of them.
+	 */
+	const char *const *remove_units;
+	size_t n_remove;
+	const char *target;		/* move: the partition that receives units */
 };
 
 struct dhp_core_listener {
@@ -128,6 +141,18 @@ int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err
 typedef int (*dhp_core_write_fn)(struct dhp_store *store, void *arg, struct dhp_error *err);
 int dhp_core_store_write(struct dhp_core *core, dhp_core_write_fn write, void *arg,
 			 struct dhp_error *err);
+
+/*
+ * Put a unit in the spare pool (spare true) or take it out, durably, with
+ * an event. A spare is free, held back from create, add and resize (naming
+ * it there is refused: take it out of the pool first) and taken first by
+ * a hot replace that names no spare. -ENOENT no such unit, -EBUSY it
+ * belongs to (or is staged for) a partition or an operation holds it,
+ * -EIO it has failed; 0 also when it already was as asked. Store errors
+ * as dhp_core_store_write.
+ */
+int dhp_core_set_spare(struct dhp_core *core, const char *unit, bool spare,
+		       struct dhp_error *err);
 
 /* An operation in progress, or NULL (then ask the store). */
 const struct dhp_op *dhp_core_active_op(struct dhp_core *core, uint64_t id);

@@ -35,7 +35,7 @@ static void phase_done(struct core_op *cop)
 {
 	const struct phase_desc *ph = &cop->desc->phases[cop->op.phase];
 
-	if (ph->run == STEP_NOTIFY)
+	if (ph->run == STEP_NOTIFY && cop->sub_done)
 		core_event(cop->core, DHP_EVENT_NOTIFY, cop->op.id, cop->op.partition,
 			   core_call_unit(cop, ph->target), "OS told %s%s",
 			   dhp_notification_name(ph->note),
@@ -93,7 +93,9 @@ void core_op_result(struct core_op *cop, int rc, const struct dhp_error *err)
 		return;
 	}
 	ph = &cop->desc->phases[cop->op.phase];
-	if (rc == -EHOSTDOWN)
+	if (rc == -EHOSTDOWN && ph->at_target)
+		cop->target_down = true;
+	else if (rc == -EHOSTDOWN)
 		cop->os_down = true;
 	if (rc) {
 		op_fail(cop, rc, err, rc == -ETIMEDOUT || cop->sub_done > 0);
@@ -132,7 +134,7 @@ static void op_step(struct core_op *cop)
 		run_commit(cop);
 		return;
 	}
-	r = core_call_issue(cop, ph->run, ph->note, ph->target);
+	r = core_call_issue(cop, ph, false);
 	if (r == 1) {
 		phase_done(cop);
 	} else if (r < 0) {
@@ -151,12 +153,14 @@ static bool needs_os(enum step step)
 }
 
 /* With the OS gone there is nobody to tell and nothing in use: undoing
- * its part is moot (the units' hardware is still undone). */
-static bool os_is_down(struct core_op *cop)
+ * its part is moot (the units' hardware is still undone). A move has two
+ * OSes; the phase says whose. */
+static bool os_is_down(struct core_op *cop, const struct phase_desc *ph)
 {
-	struct dhp_partition *p = core_op_partition(cop);
+	struct dhp_partition *p = core_phase_partition(cop, ph);
 
-	return cop->os_down || (p && p->state == DHP_PARTITION_FAILED);
+	return (ph->at_target ? cop->target_down : cop->os_down) ||
+	       (p && p->state == DHP_PARTITION_FAILED);
 }
 
 static void undo_step(struct core_op *cop)
@@ -166,7 +170,7 @@ static void undo_step(struct core_op *cop)
 
 	while (cop->op.phase > 0) {
 		ph = &cop->desc->phases[cop->op.phase - 1];
-		if (needs_os(ph->undo) && os_is_down(cop)) {
+		if (needs_os(ph->undo) && os_is_down(cop, ph)) {
 			core_event(cop->core, DHP_EVENT_OP_PHASE, cop->op.id, cop->op.partition,
 				   NULL, "%s: undo of phase %s skipped: the OS is down",
 				   dhp_op_kind_name(cop->op.kind), ph->name);
@@ -178,7 +182,7 @@ static void undo_step(struct core_op *cop)
 					   "phase %s cannot be undone", ph->name);
 			}
 		} else {
-			r = core_call_issue(cop, ph->undo, ph->undo_note, ph->target);
+			r = core_call_issue(cop, ph, true);
 			if (r == 0)
 				return;		/* call_done continues */
 			if (r < 0) {

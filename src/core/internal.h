@@ -29,6 +29,9 @@ enum target {
 	TARGET_OWNED,		/* every unit the partition owns now */
 	TARGET_NEXT,		/* the units it will own after staged changes */
 	TARGET_PARTITION,	/* the partition itself */
+	TARGET_ADDS,		/* each of units[0..n_add): a resize's adds */
+	TARGET_REMOVES,		/* each of units[n_add..n_units): its removes */
+	TARGET_ALL,		/* each of units[]: a move's units */
 };
 
 struct phase_desc {
@@ -37,6 +40,7 @@ struct phase_desc {
 	enum target target;
 	enum dhp_notification note, undo_note;
 	enum dhp_partition_state enter;	/* partition state when it begins, or MAX */
+	bool at_target;			/* the call is for op.target (a move's receiver) */
 };
 
 struct op_desc {
@@ -64,6 +68,7 @@ struct core_op {
 	unsigned sub_done;		/* units done in this phase */
 	bool undo_failed;
 	bool os_down;			/* the partition's OS went down meanwhile */
+	bool target_down;		/* the same for a move's target */
 	bool recovering;
 	bool parked;			/* waiting for the journal to catch up (catchup.c) */
 	struct core_op *next;
@@ -134,6 +139,10 @@ int core_commit(struct dhp_core *core, bool durable, struct dhp_error *err);
  * request is refused. */
 int core_commit_request(struct dhp_core *core, size_t n_unpublished, struct dhp_error *err);
 void core_put_unit(struct dhp_core *core, const struct dhp_unit *unit);
+/* -EAGAIN while recovering, -EIO once the store failed (latched), or 0. */
+int core_refuse_write(struct dhp_core *core, struct dhp_error *err);
+/* e (a deeper layer's detail) into err, with code r; returns r. */
+int core_copy_error(struct dhp_error *err, int r, const struct dhp_error *e);
 void core_put_op(struct dhp_core *core, const struct dhp_op *op);
 /* A partition's row, written or (gone from the model) deleted: 0, or the
  * store's error other than a full disk (which is replayed). */
@@ -176,8 +185,9 @@ void core_flush_later(struct dhp_core *core);
 /* calls.c: the backend calls of phases. */
 /* Issue the next call of a phase: 0 under way, 1 nothing left to do, or
  * a negative errno when it could not begin. */
-int core_call_issue(struct core_op *cop, enum step step, enum dhp_notification note,
-		    enum target target);
+int core_call_issue(struct core_op *cop, const struct phase_desc *ph, bool undo);
+/* The partition a phase's calls are for: the op's, or a move's target. */
+struct dhp_partition *core_phase_partition(struct core_op *cop, const struct phase_desc *ph);
 /* The unit the call in flight acts on (NULL for the partition). */
 struct dhp_unit *core_call_unit(struct core_op *cop, enum target target);
 /* A power step succeeded: the model follows. */
@@ -196,6 +206,30 @@ void core_recovery_progress(struct dhp_core *core);
 /* validate.c: check a request against the model and fill *op. */
 int core_validate(struct dhp_core *core, const struct dhp_request *req, struct dhp_op *op,
 		  struct dhp_error *err);
+/* Shared checks (validate.c), for resize.c. Each returns 0 or fills err. */
+int core_find_unit(struct dhp_core *core, const char *id, struct dhp_unit **ret_unit,
+		   struct dhp_error *err);
+int core_need_free(struct dhp_core *core, const struct dhp_unit *u, struct dhp_error *err);
+/* Free and not in the spare pool: for create, add and resize. */
+int core_need_usable(struct dhp_core *core, const struct dhp_unit *u, struct dhp_error *err);
+int core_check_online(struct dhp_core *core, const struct dhp_partition *p,
+		      enum dhp_online_action action, const struct dhp_unit *u,
+		      struct dhp_error *err);
+/* The request's partition, found and not busy. */
+int core_find_partition(struct dhp_core *core, const char *name, struct dhp_partition **ret_p,
+			struct dhp_error *err);
+
+/* resize.c: the plan kinds (resize, hot resize, hot move). */
+int core_validate_resize(struct dhp_core *core, const struct dhp_request *req,
+			 struct dhp_partition *p, struct dhp_op *op, struct dhp_error *err);
+int core_validate_move(struct dhp_core *core, const struct dhp_request *req,
+		       struct dhp_partition *p, struct dhp_op *op, struct dhp_error *err);
+int core_commit_resize(struct dhp_core *core, struct dhp_op *op, struct dhp_error *err);
+int core_commit_hot_resize(struct dhp_core *core, struct dhp_op *op, struct dhp_error *err);
+int core_commit_hot_move(struct dhp_core *core, struct dhp_op *op, struct dhp_error *err);
+/* phases.c: a unit leaves its partition, nothing of its role there stays. */
+void core_unit_release(struct dhp_unit *u);
+
 /* Mark the units and partition of op busy, or not. */
 void core_hold(struct dhp_core *core, const struct dhp_op *op, uint64_t holder);
 

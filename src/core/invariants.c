@@ -43,6 +43,10 @@ static int check_ownership(struct dhp_core *core, const struct dhp_backend_view 
 				      u->id, u->staged_partition);
 		if (u->staged_remove && !u->partition)
 			return BROKEN(err, "unit %s is staged to leave no partition", u->id);
+		/* The pool holds free units only: a replace that takes a
+		 * spare takes it out of the pool (commit_hot_replace). */
+		if (u->spare && (u->partition || u->staged_partition))
+			return BROKEN(err, "unit %s is in the spare pool but not free", u->id);
 		if (u->boot && (!owner || u->type != DHP_UNIT_MEMORY))
 			return BROKEN(err, "unit %s is boot memory of no partition", u->id);
 		if (uv->partition && uv->partition != u->partition)

@@ -147,7 +147,7 @@ void core_publish(struct dhp_core *core)
 	}
 }
 
-static int copy_error(struct dhp_error *err, int r, const struct dhp_error *e)
+int core_copy_error(struct dhp_error *err, int r, const struct dhp_error *e)
 {
 	r = dhp_error_set(err, r, "%s", e->message[0] ? e->message : dhp_error_name(r));
 	if (e->resolution[0])
@@ -192,7 +192,7 @@ int core_commit(struct dhp_core *core, bool durable, struct dhp_error *err)
 		core_fall_behind(core);		/* kept, to be replayed */
 	else
 		core->n_unpublished = 0;	/* rolled back, or of unknown fate */
-	return copy_error(err, r, &e);
+	return core_copy_error(err, r, &e);
 }
 
 int core_commit_request(struct dhp_core *core, size_t n_unpublished, struct dhp_error *err)
@@ -207,7 +207,7 @@ int core_commit_request(struct dhp_core *core, size_t n_unpublished, struct dhp_
 	dhp_store_rollback(core->store);
 	core->n_unpublished = n_unpublished;
 	core_note_store_error(core, r, &e);
-	return copy_error(err, r, &e);
+	return core_copy_error(err, r, &e);
 }
 
 void core_put_unit(struct dhp_core *core, const struct dhp_unit *unit)
@@ -239,7 +239,7 @@ int core_put_partition(struct dhp_core *core, uint32_t id, struct dhp_error *err
 		core_fall_behind(core);
 		return 0;
 	}
-	return r < 0 ? copy_error(err, r, &e) : 0;
+	return r < 0 ? core_copy_error(err, r, &e) : 0;
 }
 
 void core_set_partition_state(struct dhp_core *core, struct dhp_partition *p,
@@ -348,7 +348,7 @@ static int refuse_change(struct dhp_core *core, struct dhp_error *err)
 
 /* Whether the engine takes a change now: recovered, and a store that has
  * not failed for good. */
-static int refuse_write(struct dhp_core *core, struct dhp_error *err)
+int core_refuse_write(struct dhp_core *core, struct dhp_error *err)
 {
 	if (!core->recovered)
 		return dhp_error_set(err, -EAGAIN, "dhp is still recovering; retry shortly");
@@ -365,7 +365,7 @@ static int refuse_write(struct dhp_core *core, struct dhp_error *err)
 int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err)
 {
 	struct dhp_error e = { 0 };
-	int r = refuse_write(core, err);
+	int r = core_refuse_write(core, err);
 
 	if (r < 0)
 		return r;
@@ -387,7 +387,7 @@ int dhp_core_delete_op(struct dhp_core *core, uint64_t id, struct dhp_error *err
 		dhp_store_rollback(core->store);
 	}
 	if (r < 0)
-		return copy_error(err, r, &e);
+		return core_copy_error(err, r, &e);
 	return core_commit_request(core, core->n_unpublished, err);
 }
 
@@ -396,7 +396,7 @@ int dhp_core_store_write(struct dhp_core *core, dhp_core_write_fn write, void *a
 			 struct dhp_error *err)
 {
 	struct dhp_error e = { 0 };
-	int r = refuse_write(core, err);
+	int r = core_refuse_write(core, err);
 
 	if (!r)
 		r = core_commit(core, false, err);
@@ -409,7 +409,7 @@ int dhp_core_store_write(struct dhp_core *core, dhp_core_write_fn write, void *a
 		if (r != -ENOENT && r != -EINVAL)
 			core_note_store_error(core, r, &e);
 		dhp_store_rollback(core->store);
-		return copy_error(err, r, &e);
+		return core_copy_error(err, r, &e);
 	}
 	return core_commit_request(core, core->n_unpublished, err);
 }

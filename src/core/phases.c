@@ -20,6 +20,13 @@
 #define NOTIFY(n, note_, undo_note_) { .name = n, .run = STEP_NOTIFY, \
 	.undo = (undo_note_) == NO_NOTE ? STEP_NONE : STEP_NOTIFY, .target = TARGET_UNIT, \
 	.note = note_, .undo_note = undo_note_, .enter = NO_STATE }
+/* A phase over a set of a plan's units, for the partition or its target. */
+#define SET(n, r, u, t, at) { .name = n, .run = r, .undo = u, .target = t, \
+			      .note = NO_NOTE, .undo_note = NO_NOTE, .enter = NO_STATE, \
+			      .at_target = at }
+#define NOTIFY_SET(n, note_, undo_note_, t, at) { .name = n, .run = STEP_NOTIFY, \
+	.undo = (undo_note_) == NO_NOTE ? STEP_NONE : STEP_NOTIFY, .target = t, \
+	.note = note_, .undo_note = undo_note_, .enter = NO_STATE, .at_target = at }
 #define COMMIT PHASE("commit", STEP_COMMIT, STEP_NONE, TARGET_PARTITION)
 
 bool unit_in_next(const struct dhp_unit *unit, uint32_t partition)
@@ -29,7 +36,7 @@ bool unit_in_next(const struct dhp_unit *unit, uint32_t partition)
 }
 
 /* A unit leaves its partition: nothing of its role there stays. */
-static void unit_release(struct dhp_unit *u)
+void core_unit_release(struct dhp_unit *u)
 {
 	u->partition = DHP_NO_PARTITION;
 	u->boot = false;
@@ -89,7 +96,7 @@ static int commit_delete(struct dhp_core *core, struct dhp_op *op, struct dhp_er
 		if (u->partition != op->partition && u->staged_partition != op->partition)
 			continue;
 		if (u->partition == op->partition)
-			unit_release(u);
+			core_unit_release(u);
 		if (u->staged_partition == op->partition)
 			u->staged_partition = DHP_NO_PARTITION;
 		core_put_unit(core, u);
@@ -108,7 +115,7 @@ static int commit_start(struct dhp_core *core, struct dhp_op *op, struct dhp_err
 		struct dhp_unit *u = &core->server->units[i];
 
 		if (u->partition == op->partition && u->staged_remove) {
-			unit_release(u);
+			core_unit_release(u);
 			core_put_unit(core, u);
 		} else if (u->staged_partition == op->partition) {
 			u->partition = op->partition;
@@ -158,7 +165,7 @@ static int commit_unassign(struct dhp_core *core, struct dhp_op *op, struct dhp_
 		} else if (op->staged) {
 			u->staged_remove = true;
 		} else {
-			unit_release(u);
+			core_unit_release(u);
 		}
 		core_put_unit(core, u);
 	}
@@ -180,7 +187,7 @@ static int commit_hot_remove(struct dhp_core *core, struct dhp_op *op, struct dh
 	struct dhp_unit *u = &core->server->units[op->units[0]];
 
 	(void)err;
-	unit_release(u);
+	core_unit_release(u);
 	core_put_unit(core, u);
 	return 0;
 }
@@ -194,7 +201,8 @@ static int commit_hot_replace(struct dhp_core *core, struct dhp_op *op, struct d
 	spare->partition = op->partition;
 	spare->boot = old->boot;
 	spare->staged_remove = old->staged_remove;
-	unit_release(old);
+	spare->spare = false;	/* it leaves the pool for the partition */
+	core_unit_release(old);
 	core_put_unit(core, spare);
 	core_put_unit(core, old);
 	return 0;
@@ -267,6 +275,46 @@ static const struct phase_desc power_off_phases[] = {
 	COMMIT,
 };
 
+/*
+ * A resize of a running partition: the adds, then the removes, so the
+ * partition never has fewer units than at either end (a plan may swap its
+ * only processor). Both kinds of veto are asked before any unit is
+ * attached or taken offline: a veto then costs no hardware work. Each
+ * phase visits every unit of its set; a set may be empty.
+ */
+static const struct phase_desc hot_resize_phases[] = {
+	SET("add-power-on", STEP_POWER_ON, STEP_POWER_OFF, TARGET_ADDS, false),
+	NOTIFY_SET("add-start", DHP_NOTIFY_ADD_START, DHP_NOTIFY_ADD_FAILURE, TARGET_ADDS, false),
+	NOTIFY_SET("remove-query", DHP_NOTIFY_REMOVE_QUERY, DHP_NOTIFY_REMOVE_FAILURE,
+		   TARGET_REMOVES, false),
+	SET("add-attach", STEP_ATTACH, STEP_DETACH, TARGET_ADDS, false),
+	SET("add-online", STEP_ONLINE, STEP_OFFLINE, TARGET_ADDS, false),
+	SET("remove-offline", STEP_OFFLINE, STEP_ONLINE, TARGET_REMOVES, false),
+	SET("remove-detach", STEP_DETACH, STEP_ATTACH, TARGET_REMOVES, false),
+	SET("remove-power-off", STEP_POWER_OFF, STEP_POWER_ON, TARGET_REMOVES, false),
+	COMMIT,
+	NOTIFY_SET("add-complete", DHP_NOTIFY_ADD_COMPLETE, NO_NOTE, TARGET_ADDS, false),
+	NOTIFY_SET("remove-complete", DHP_NOTIFY_REMOVE_COMPLETE, NO_NOTE, TARGET_REMOVES, false),
+};
+
+/*
+ * A move: a hot remove from the partition and a hot add to the target,
+ * as one operation. Both OSes are asked first (either may veto); the
+ * units stay powered, as they are never free in between.
+ */
+static const struct phase_desc hot_move_phases[] = {
+	NOTIFY_SET("remove-query", DHP_NOTIFY_REMOVE_QUERY, DHP_NOTIFY_REMOVE_FAILURE,
+		   TARGET_ALL, false),
+	NOTIFY_SET("add-start", DHP_NOTIFY_ADD_START, DHP_NOTIFY_ADD_FAILURE, TARGET_ALL, true),
+	SET("source-offline", STEP_OFFLINE, STEP_ONLINE, TARGET_ALL, false),
+	SET("source-detach", STEP_DETACH, STEP_ATTACH, TARGET_ALL, false),
+	SET("target-attach", STEP_ATTACH, STEP_DETACH, TARGET_ALL, true),
+	SET("target-online", STEP_ONLINE, STEP_OFFLINE, TARGET_ALL, true),
+	COMMIT,
+	NOTIFY_SET("remove-complete", DHP_NOTIFY_REMOVE_COMPLETE, NO_NOTE, TARGET_ALL, false),
+	NOTIFY_SET("add-complete", DHP_NOTIFY_ADD_COMPLETE, NO_NOTE, TARGET_ALL, true),
+};
+
 #define PHASES(a) .phases = a, .n_phases = sizeof(a) / sizeof(a[0])
 
 static const struct op_desc descs[DHP_OP_KIND_MAX] = {
@@ -287,6 +335,11 @@ static const struct op_desc descs[DHP_OP_KIND_MAX] = {
 				 NO_STATE, NO_STATE, false },
 	[DHP_OP_POWER_ON] = { PHASES(power_on_phases), commit_nothing, NO_STATE, NO_STATE, false },
 	[DHP_OP_POWER_OFF] = { PHASES(power_off_phases), commit_nothing, NO_STATE, NO_STATE, false },
+	[DHP_OP_RESIZE] = { PHASES(offline_phases), core_commit_resize, NO_STATE, NO_STATE, false },
+	[DHP_OP_HOT_RESIZE] = { PHASES(hot_resize_phases), core_commit_hot_resize,
+				NO_STATE, NO_STATE, false },
+	[DHP_OP_HOT_MOVE] = { PHASES(hot_move_phases), core_commit_hot_move,
+			      NO_STATE, NO_STATE, false },
 };
 
 const struct op_desc *op_desc(enum dhp_op_kind kind)

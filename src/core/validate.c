@@ -10,15 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static int find_partition(struct dhp_core *core, const struct dhp_request *req,
-			  struct dhp_partition **ret_p, struct dhp_error *err)
+int core_find_partition(struct dhp_core *core, const char *name, struct dhp_partition **ret_p,
+			struct dhp_error *err)
 {
-	struct dhp_partition *p = dhp_server_partition_by_name(core->server, req->partition);
+	struct dhp_partition *p = dhp_server_partition_by_name(core->server, name);
 
-	if (!req->partition)
+	if (!name)
 		return dhp_error_set(err, -EINVAL, "no partition named in the request");
 	if (!p) {
-		dhp_error_set(err, -ENOENT, "no partition \"%s\"", req->partition);
+		dhp_error_set(err, -ENOENT, "no partition \"%s\"", name);
 		return dhp_error_resolve(err, "list partitions to see their names");
 	}
 	if (p->busy_op) {
@@ -30,8 +30,8 @@ static int find_partition(struct dhp_core *core, const struct dhp_request *req,
 	return 0;
 }
 
-static int find_unit(struct dhp_core *core, const char *id, struct dhp_unit **ret_unit,
-		     struct dhp_error *err)
+int core_find_unit(struct dhp_core *core, const char *id, struct dhp_unit **ret_unit,
+		   struct dhp_error *err)
 {
 	struct dhp_unit *u = dhp_server_unit(core->server, id);
 
@@ -49,7 +49,7 @@ static int find_unit(struct dhp_core *core, const char *id, struct dhp_unit **re
 	return 0;
 }
 
-static int need_free(struct dhp_core *core, const struct dhp_unit *u, struct dhp_error *err)
+int core_need_free(struct dhp_core *core, const struct dhp_unit *u, struct dhp_error *err)
 {
 	const struct dhp_partition *owner;
 
@@ -66,6 +66,23 @@ static int need_free(struct dhp_core *core, const struct dhp_unit *u, struct dhp
 	return 0;
 }
 
+/*
+ * The spare pool is held back for hot replaces: naming a spare in a
+ * create, add or resize is refused rather than taken, so that the pool
+ * never shrinks by accident; the operator takes the unit out of the pool
+ * first, which is the explicit request.
+ */
+int core_need_usable(struct dhp_core *core, const struct dhp_unit *u, struct dhp_error *err)
+{
+	int r = core_need_free(core, u, err);
+
+	if (r < 0 || !u->spare)
+		return r;
+	dhp_error_set(err, -EBUSY, "unit %s is in the spare pool, held back for hot replaces",
+		      u->id);
+	return dhp_error_resolve(err, "take it out of the spare pool first, or pick another unit");
+}
+
 /* Collect the request's units into op, each found, not busy, not twice. */
 static int collect_units(struct dhp_core *core, const struct dhp_request *req,
 			 struct dhp_op *op, size_t min, struct dhp_error *err)
@@ -77,7 +94,7 @@ static int collect_units(struct dhp_core *core, const struct dhp_request *req,
 				     DHP_OP_MAX_UNITS);
 	for (size_t i = 0; i < req->n_units; i++) {
 		struct dhp_unit *u;
-		int r = find_unit(core, req->units[i], &u, err);
+		int r = core_find_unit(core, req->units[i], &u, err);
 
 		if (r < 0)
 			return r;
@@ -95,9 +112,9 @@ static struct dhp_unit *op_unit(struct dhp_core *core, const struct dhp_op *op, 
 }
 
 /* A change to a running partition: allowed online, or refused with advice. */
-static int check_online(struct dhp_core *core, const struct dhp_partition *p,
-			enum dhp_online_action action, const struct dhp_unit *u,
-			struct dhp_error *err)
+int core_check_online(struct dhp_core *core, const struct dhp_partition *p,
+		      enum dhp_online_action action, const struct dhp_unit *u,
+		      struct dhp_error *err)
 {
 	if (core->server->mode == DHP_MODE_STATIC) {
 		dhp_error_set(err, -EROFS, "server %s is statically partitioned: running partitions "
@@ -162,7 +179,7 @@ static int validate_create(struct dhp_core *core, const struct dhp_request *req,
 	}
 	r = collect_units(core, req, op, 0, err);
 	for (unsigned i = 0; !r && i < op->n_units; i++)
-		r = need_free(core, op_unit(core, op, i), err);
+		r = core_need_usable(core, op_unit(core, op, i), err);
 	if (r < 0)
 		return r;
 	op->kind = DHP_OP_CREATE;
@@ -206,7 +223,7 @@ static int validate_add(struct dhp_core *core, const struct dhp_request *req,
 	int r = collect_units(core, req, op, 1, err);
 
 	for (unsigned i = 0; !r && i < op->n_units; i++)
-		r = need_free(core, op_unit(core, op, i), err);
+		r = core_need_usable(core, op_unit(core, op, i), err);
 	if (r < 0)
 		return r;
 	if (!running || req->on_restart) {
@@ -216,7 +233,7 @@ static int validate_add(struct dhp_core *core, const struct dhp_request *req,
 	}
 	if (op->n_units != 1)
 		return dhp_error_set(err, -EINVAL, "hot add takes one unit per request");
-	r = check_online(core, p, DHP_ONLINE_ADD, op_unit(core, op, 0), err);
+	r = core_check_online(core, p, DHP_ONLINE_ADD, op_unit(core, op, 0), err);
 	op->kind = DHP_OP_HOT_ADD;
 	return r;
 }
@@ -246,7 +263,7 @@ static int validate_remove(struct dhp_core *core, const struct dhp_request *req,
 	if (op_unit(core, op, 0)->partition != p->id)
 		return dhp_error_set(err, -EINVAL, "unit %s only joins \"%s\" at its restart",
 				     op_unit(core, op, 0)->id, p->name);
-	r = check_online(core, p, DHP_ONLINE_REMOVE, op_unit(core, op, 0), err);
+	r = core_check_online(core, p, DHP_ONLINE_REMOVE, op_unit(core, op, 0), err);
 	if (!r && op_unit(core, op, 0)->boot) {
 		dhp_error_set(err, -EOPNOTSUPP, "%s is the boot memory of \"%s\" and cannot be "
 			      "removed while it runs", op_unit(core, op, 0)->id, p->name);
@@ -258,17 +275,32 @@ static int validate_remove(struct dhp_core *core, const struct dhp_request *req,
 	return r;
 }
 
-/* The first free, healthy unit identical to old: the spare. */
+/*
+ * The unit to take for old: a free, healthy, identical one, from the
+ * spare pool first, on old's socket first (its memory is local to the
+ * same processors), then any other free identical unit, again on the
+ * same socket first. Lowest rank wins; ties go to the first in the
+ * topology, so the pick is deterministic.
+ */
 static struct dhp_unit *pick_spare(struct dhp_core *core, const struct dhp_unit *old)
 {
+	struct dhp_unit *best = NULL;
+	int best_rank = 4;
+
 	for (size_t i = 0; i < core->server->n_units; i++) {
 		struct dhp_unit *u = &core->server->units[i];
+		int rank;
 
-		if (u != old && dhp_unit_is_free(u) && u->health == DHP_HEALTH_OK &&
-		    dhp_unit_identical(u, old))
-			return u;
+		if (u == old || !dhp_unit_is_free(u) || u->health != DHP_HEALTH_OK ||
+		    !dhp_unit_identical(u, old))
+			continue;
+		rank = (u->spare ? 0 : 2) + (u->socket == old->socket ? 0 : 1);
+		if (rank < best_rank) {
+			best = u;
+			best_rank = rank;
+		}
 	}
-	return NULL;
+	return best;
 }
 
 static int validate_replace(struct dhp_core *core, const struct dhp_request *req,
@@ -289,13 +321,13 @@ static int validate_replace(struct dhp_core *core, const struct dhp_request *req
 		dhp_error_set(err, -ENOTCONN, "partition \"%s\" is not running", p->name);
 		return dhp_error_resolve(err, "while it is stopped, remove the unit and add another");
 	}
-	r = check_online(core, p, DHP_ONLINE_REPLACE, old, err);
+	r = core_check_online(core, p, DHP_ONLINE_REPLACE, old, err);
 	if (r < 0)
 		return r;
 	if (req->spare) {
-		r = find_unit(core, req->spare, &spare, err);
+		r = core_find_unit(core, req->spare, &spare, err);
 		if (!r)
-			r = need_free(core, spare, err);
+			r = core_need_free(core, spare, err);
 		if (!r && (spare == old || !dhp_unit_identical(spare, old)))
 			r = dhp_error_set(err, -EINVAL, "unit %s is not identical to %s (same type, "
 					  "model and capacity)", spare->id, old->id);
@@ -333,7 +365,7 @@ static int validate_partition_verb(struct dhp_core *core, const struct dhp_reque
 				   struct dhp_op *op, struct dhp_error *err)
 {
 	struct dhp_partition *p = NULL;
-	int r = find_partition(core, req, &p, err);
+	int r = core_find_partition(core, req->partition, &p, err);
 
 	if (r < 0)
 		return r;
@@ -373,6 +405,10 @@ static int validate_partition_verb(struct dhp_core *core, const struct dhp_reque
 		return validate_remove(core, req, p, op, err);
 	case DHP_VERB_REPLACE:
 		return validate_replace(core, req, p, op, err);
+	case DHP_VERB_RESIZE:
+		return core_validate_resize(core, req, p, op, err);
+	case DHP_VERB_MOVE:
+		return core_validate_move(core, req, p, op, err);
 	default:
 		return dhp_error_set(err, -EINVAL, "unknown request");
 	}
@@ -405,6 +441,9 @@ void core_hold(struct dhp_core *core, const struct dhp_op *op, uint64_t holder)
 {
 	struct dhp_partition *p = dhp_server_partition(core->server, op->partition);
 
+	if (p)
+		p->busy_op = holder;
+	p = op->target ? dhp_server_partition(core->server, op->target) : NULL;
 	if (p)
 		p->busy_op = holder;
 	for (unsigned i = 0; i < op->n_units; i++)

@@ -12,7 +12,8 @@
 /* What unit_row() and count_units() read of a resource block. */
 #define UNIT_PROPERTIES "Id,ResourceBlockType,Status/Health,"				\
 			"CompositionStatus/CompositionState,Links/ComputerSystems,"	\
-			"Oem/Dhp/Type,Oem/Dhp/Model,Oem/Dhp/SizeMiB,Oem/Dhp/Powered"
+			"Oem/Dhp/Type,Oem/Dhp/Model,Oem/Dhp/SizeMiB,Oem/Dhp/Powered,"	\
+			"Oem/Dhp/Spare"
 
 static const struct col unit_cols[] = {
 	{ "id", "UNIT", COL_TEXT, false },
@@ -55,12 +56,14 @@ static const char *unit_health(const json_t *rb)
 	       !strcmp(h, "Critical") ? "failed" : h;
 }
 
-/* The CompositionState in lowercase; "Unused" is what dhp calls free. */
+/* The CompositionState in lowercase; "Unused" is what dhp calls free, or
+ * spare for a free unit of the spare pool. */
 static void unit_state(const json_t *rb, char *buf, size_t len)
 {
 	const char *s = jstr(rb, "CompositionStatus/CompositionState", "-");
 
-	snprintf(buf, len, "%s", !strcmp(s, "Unused") ? "free" : s);
+	snprintf(buf, len, "%s", strcmp(s, "Unused") ? s :
+		 json_is_true(jget(rb, "Oem/Dhp/Spare")) ? "spare" : "free");
 	for (char *c = buf; *c; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
@@ -89,8 +92,12 @@ int cmd_units(struct ctl *ctl, const struct ctl_args *args)
 {
 	const char *type = ctl_arg_opt(args, "type");
 	bool free_only = ctl_arg_opt(args, "free") != NULL, known = !type;
+	bool spares = ctl_arg_opt(args, "spares") != NULL;
 	struct table t = { unit_cols, sizeof(unit_cols) / sizeof(unit_cols[0]), NULL,
 			   free_only ? "no free units" : "no units", NULL };
+
+	if (ctl_arg_opt(args, "spares"))
+		t.empty = "no spares";
 	struct ctl_error err = { 0 };
 	json_t *blocks, *rb;
 	size_t i;
@@ -108,7 +115,10 @@ int cmd_units(struct ctl *ctl, const struct ctl_args *args)
 
 		if (!row)
 			continue;
-		if ((free_only && strcmp(jstr(row, "state", ""), "free")) ||
+		const char *state = jstr(row, "state", "");
+
+		if ((free_only && strcmp(state, "free") && strcmp(state, "spare")) ||
+		    (spares && strcmp(state, "spare")) ||
 		    (type && strcmp(jstr(row, "type", ""), type)))
 			json_decref(row);
 		else
@@ -133,7 +143,7 @@ static void count_units(const json_t *blocks, bool free_only)
 		const char *type = unit_type(rb);
 
 		unit_state(rb, state, sizeof(state));
-		if (free_only && strcmp(state, "free"))
+		if (free_only && strcmp(state, "free") && strcmp(state, "spare"))
 			continue;
 		n++;
 		cpu += !strcmp(type, "processor");

@@ -19,12 +19,14 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "partition (unplug, or park where unplugging is unsafe), how many units of each "
 	  "type it has, how many are free, and its partitions.",
 	  "dhpctl server", { { 0 } }, 0, 0, cmd_server },
-	{ "units", "[--free] [--type TYPE]", "every unit: type, model, size, power, health, owner",
+	{ "units", "[--free] [--spares] [--type TYPE]",
+	  "every unit: type, model, size, power, health, owner",
 	  "List the partition units (Redfish ResourceBlocks): id, type, model, size (memory), "
-	  "power, health, composition state (free, composed, composing, decomposing, failed, "
-	  "unavailable; \"staged\" when reserved for a restart) and owning partition.",
+	  "power, health, composition state (free, spare, composed, composing, decomposing, "
+	  "failed, unavailable; \"staged\" when reserved for a restart) and owning partition.",
 	  "dhpctl units --free --type memory",
-	  { { "free", NULL, "only the units that no partition owns" },
+	  { { "free", NULL, "only the units that no partition owns (spares too)" },
+	    { "spares", NULL, "only the units in the spare pool" },
 	    { "type", "TYPE", "only units of TYPE: processor, memory or io-host-bridge" } },
 	  0, 0, cmd_units },
 	{ "partitions", "", "every partition: profile, state, processors, memory, units",
@@ -76,6 +78,29 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "picked among the identical free units unless --spare names it.",
 	  "dhpctl replace web s0-mem0 --spare s0-mem2",
 	  { { "spare", "UNIT", "the free unit to take UNIT's place" } }, 2, 2, cmd_replace },
+	{ "resize", "NAME [--add UNIT,...] [--remove UNIT,...] [--on-restart]",
+	  "add and remove units as one operation",
+	  "Resize the partition NAME by a plan: the units of --add join it and those of "
+	  "--remove leave it, as one operation (#DhpComputerSystem.Resize): every step is "
+	  "done, or every step is undone. Running, the steps are hot adds and hot removes "
+	  "(adds first); stopped, or with --on-restart, changes for its next start. The plan "
+	  "is refused whole, naming the step, when the OS cannot do one of its steps.",
+	  "dhpctl resize web --add s1-cpu0,s1-mem0 --remove s0-cpu1",
+	  { { "add", "UNIT,...", "free units to add (not spares)" },
+	    { "remove", "UNIT,...", "units of NAME to remove" },
+	    { "on-restart", NULL, "stage the plan; it applies at the next restart" } },
+	  1, 1, cmd_resize },
+	{ "move", "UNIT[,UNIT...] FROM TO", "move units between two running partitions",
+	  "Move units from the running partition FROM to the running partition TO as one "
+	  "operation (#DhpComputerSystem.Move): hot removed from FROM and hot added to TO; a "
+	  "failure or a veto on either side leaves both as they were.",
+	  "dhpctl move s0-cpu1,s0-mem1 web db", { { 0 } }, 3, 3, cmd_move },
+	{ "spare", "add|remove UNIT", "put a free unit in the spare pool, or take it out",
+	  "Put the free unit UNIT in the spare pool (add) or take it out (remove). Spares are "
+	  "held back: create, add and resize refuse them; a hot replace that names no spare "
+	  "takes an identical spare first, on the same socket first. `dhpctl units --spares` "
+	  "lists them.",
+	  "dhpctl spare add s3-mem3", { { 0 } }, 2, 2, cmd_spare },
 	{ "power-on", "UNIT", "power a free unit on",
 	  "Power the free unit UNIT on.", "dhpctl power-on s3-cpu0", { { 0 } }, 1, 1, cmd_power },
 	{ "power-off", "UNIT", "power a free unit off",

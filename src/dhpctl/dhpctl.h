@@ -153,6 +153,9 @@ int cmd_reset(struct ctl *ctl, const struct ctl_args *args);	/* start, stop, res
 int cmd_add(struct ctl *ctl, const struct ctl_args *args);	/* cmd-compose.c */
 int cmd_remove(struct ctl *ctl, const struct ctl_args *args);
 int cmd_replace(struct ctl *ctl, const struct ctl_args *args);
+int cmd_resize(struct ctl *ctl, const struct ctl_args *args);	/* cmd-plans.c */
+int cmd_move(struct ctl *ctl, const struct ctl_args *args);
+int cmd_spare(struct ctl *ctl, const struct ctl_args *args);
 int cmd_ops(struct ctl *ctl, const struct ctl_args *args);	/* cmd-ops.c */
 int cmd_events(struct ctl *ctl, const struct ctl_args *args);	/* cmd-events.c */
 int cmd_login(struct ctl *ctl, const struct ctl_args *args);	/* cmd-login.c */

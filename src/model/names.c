@@ -21,6 +21,9 @@ static const char *const op_kind_names[DHP_OP_KIND_MAX] = {
 	[DHP_OP_HOT_REPLACE] = "hot-replace",
 	[DHP_OP_POWER_ON] = "power-on",
 	[DHP_OP_POWER_OFF] = "power-off",
+	[DHP_OP_RESIZE] = "resize",
+	[DHP_OP_HOT_RESIZE] = "hot-resize",
+	[DHP_OP_HOT_MOVE] = "hot-move",
 };
 
 static const char *const op_state_names[DHP_OP_STATE_MAX] = {

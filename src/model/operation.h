@@ -25,6 +25,11 @@ enum dhp_op_kind {
 	DHP_OP_HOT_REPLACE,
 	DHP_OP_POWER_ON,	/* a free unit */
 	DHP_OP_POWER_OFF,
+	/* A plan of unit steps run as one operation (issue 11): all done or
+	 * all undone in reverse. units[0..n_add) join, the rest leave. */
+	DHP_OP_RESIZE,		/* stopped partition, or staged */
+	DHP_OP_HOT_RESIZE,	/* running partition */
+	DHP_OP_HOT_MOVE,	/* units from running partition to running target */
 	DHP_OP_KIND_MAX
 };
 
@@ -49,6 +54,8 @@ struct dhp_op {
 	uint32_t units[DHP_OP_MAX_UNITS];	/* unit indices in the server */
 	unsigned n_units;
 	int32_t spare;				/* hot replace: the new unit, or -1 */
+	unsigned n_add;				/* resize: units[0..n_add) are added */
+	uint32_t target;			/* hot move: the receiving partition */
 	bool staged;				/* apply time on-restart */
 	int phase;				/* phases done (undo: still to undo) */
 	bool rolling_back;

@@ -12,7 +12,7 @@
 
 #define OP_COLUMNS "id, kind, state, partition, partition_name, profile, units, spare," \
 		   " staged, phase, rolling_back, error_code, error_message," \
-		   " error_resolution, created_ms, ended_ms"
+		   " error_resolution, created_ms, ended_ms, n_add, target"
 
 /* Room for every unit id of an operation, comma-separated. */
 #define OP_UNITS_TEXT_MAX (DHP_OP_MAX_UNITS * DHP_UNIT_ID_MAX)
@@ -21,7 +21,8 @@ static int op_check(const struct dhp_server *server, const struct dhp_op *op,
 		    struct dhp_error *err)
 {
 	if (op->id < 1 || op->id > INT64_MAX || (unsigned)op->kind >= DHP_OP_KIND_MAX ||
-	    (unsigned)op->state >= DHP_OP_STATE_MAX || op->n_units > DHP_OP_MAX_UNITS)
+	    (unsigned)op->state >= DHP_OP_STATE_MAX || op->n_units > DHP_OP_MAX_UNITS ||
+	    op->n_add > op->n_units)
 		return dhp_error_set(err, -EINVAL, "operation %llu: invalid id, kind, state or units",
 				     (unsigned long long)op->id);
 	for (unsigned i = 0; i < op->n_units; i++)
@@ -59,7 +60,8 @@ static int write_op(struct dhp_store *store, const struct dhp_server *server,
 	if (!r)
 		r = store_stmt(store, STMT_PUT_OP,
 			       "INSERT OR REPLACE INTO operations (" OP_COLUMNS ") VALUES"
-			       " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+			       " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+			       " ?17, ?18)",
 			       &st, err);
 	if (r)
 		return r;
@@ -82,6 +84,8 @@ static int write_op(struct dhp_store *store, const struct dhp_server *server,
 	sqlite3_bind_text(st, 14, op->error.resolution, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 15, (int64_t)op->created_ms);
 	sqlite3_bind_int64(st, 16, (int64_t)op->ended_ms);
+	sqlite3_bind_int(st, 17, (int)op->n_add);
+	sqlite3_bind_int64(st, 18, op->target);
 	r = store_step_done(store, st, "save operation", err);
 	if (!r && op->id > store->max_op)
 		store->max_op = op->id;
@@ -190,6 +194,11 @@ static int op_from_row(const struct dhp_server *server, sqlite3_stmt *st,
 	store_column_text(st, 13, op->error.resolution, sizeof(op->error.resolution));
 	op->created_ms = (uint64_t)sqlite3_column_int64(st, 14);
 	op->ended_ms = (uint64_t)sqlite3_column_int64(st, 15);
+	op->n_add = (unsigned)sqlite3_column_int(st, 16);
+	op->target = (uint32_t)sqlite3_column_int64(st, 17);
+	if (op->n_add > op->n_units)
+		return dhp_error_set(err, -EINVAL, "store: operation %llu adds %u of its %u units",
+				     (unsigned long long)op->id, op->n_add, op->n_units);
 	return 0;
 }
 

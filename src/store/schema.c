@@ -96,6 +96,12 @@ static const struct migration {
 	  "	destination TEXT NOT NULL,"
 	  "	settings TEXT NOT NULL"
 	  ");", NULL },
+	/* 5: the spare pool (a unit's spare flag), and the plans run as one
+	 * operation: a resize's adds are units' first n_add, a move's
+	 * receiving partition is target (issue 11). */
+	{ "ALTER TABLE units ADD COLUMN spare INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE operations ADD COLUMN n_add INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE operations ADD COLUMN target INTEGER NOT NULL DEFAULT 0;", NULL },
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -73,11 +73,12 @@ static int write_unit(struct dhp_store *store, const struct dhp_unit *unit,
 	if (!r)
 		r = store_stmt(store, STMT_PUT_UNIT,
 			       "INSERT INTO units (id, powered, health, partition, boot,"
-			       " staged_partition, staged_remove) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+			       " staged_partition, staged_remove, spare)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 			       " ON CONFLICT (id) DO UPDATE SET powered = excluded.powered,"
 			       " health = excluded.health, partition = excluded.partition,"
 			       " boot = excluded.boot, staged_partition = excluded.staged_partition,"
-			       " staged_remove = excluded.staged_remove",
+			       " staged_remove = excluded.staged_remove, spare = excluded.spare",
 			       &st, err);
 	if (r)
 		return r;
@@ -88,6 +89,7 @@ static int write_unit(struct dhp_store *store, const struct dhp_unit *unit,
 	sqlite3_bind_int(st, 5, unit->boot);
 	sqlite3_bind_int64(st, 6, unit->staged_partition);
 	sqlite3_bind_int(st, 7, unit->staged_remove);
+	sqlite3_bind_int(st, 8, unit->spare);
 	return store_step_done(store, st, "save unit", err);
 }
 
@@ -240,6 +242,7 @@ static int load_unit(struct dhp_server *server, sqlite3_stmt *st, struct dhp_err
 	unit->boot = sqlite3_column_int(st, 4);
 	unit->staged_partition = (uint32_t)sqlite3_column_int64(st, 5);
 	unit->staged_remove = sqlite3_column_int(st, 6);
+	unit->spare = sqlite3_column_int(st, 7);
 	return 0;
 }
 
@@ -252,7 +255,7 @@ static int load_units(struct dhp_store *store, struct dhp_server *server,
 	int rc = SQLITE_DONE, r;
 
 	r = store_prepare(store, "SELECT id, powered, health, partition, boot,"
-			  " staged_partition, staged_remove FROM units", &st, err);
+			  " staged_partition, staged_remove, spare FROM units", &st, err);
 	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		r = load_unit(server, st, err);
 	if (!r && rc != SQLITE_DONE)

@@ -100,12 +100,8 @@ int qmem_detach_begin(struct qcall *c, struct qmem *m, const struct dhp_unit *u)
 	struct qs_unit *s = qemu_unit_state(c->q, u);
 
 	m->u = u;
-	if (s->partition != c->partition) {
-		if (!s->partition)
-			return 0;
-		qcall_fail(c, -EBUSY, "unit %s is wired to partition %u", u->id, s->partition);
-		return -EBUSY;
-	}
+	if (s->partition != c->partition)
+		return 0;	/* detached from it already (see qemu_detach_checks) */
 	if (s->boot) {
 		qcall_fail(c, -EBUSY, "%s is the boot memory of partition %u", u->id, c->partition);
 		return -EBUSY;

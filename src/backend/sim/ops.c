@@ -161,9 +161,11 @@ static int do_detach(struct sim *sim, const struct sim_work *w, struct dhp_error
 {
 	struct sim_hw_unit *u = hw_unit(sim, w->unit);
 
+	/* Not wired to this partition: it is detached from it already. A
+	 * move's rollback undoes its attach to the target while the unit is
+	 * still wired to the source, and must change nothing. */
 	if (u->partition != w->partition)
-		return u->partition ? dhp_error_set(err, -EBUSY, "unit %s is wired to partition %u",
-						    w->unit->id, u->partition) : 0;
+		return 0;
 	if (u->online && os_up(sim, w->partition))
 		return dhp_error_set(err, -EBUSY, "unit %s is still in use by the OS",
 				     w->unit->id);

@@ -26,7 +26,8 @@ static const char *const block_names[DHP_UNIT_TYPE_MAX] = {
 static bool changes_membership(enum dhp_op_kind kind)
 {
 	return kind == DHP_OP_CREATE || kind == DHP_OP_ASSIGN || kind == DHP_OP_UNASSIGN ||
-	       kind == DHP_OP_HOT_ADD || kind == DHP_OP_HOT_REMOVE || kind == DHP_OP_HOT_REPLACE;
+	       kind == DHP_OP_HOT_ADD || kind == DHP_OP_HOT_REMOVE || kind == DHP_OP_HOT_REPLACE ||
+	       kind == DHP_OP_RESIZE || kind == DHP_OP_HOT_RESIZE || kind == DHP_OP_HOT_MOVE;
 }
 
 /* The schema has no Decomposing: a unit on its way in or out is Composing. */
@@ -75,7 +76,7 @@ static json_t *block_oem(const struct dhp_unit *u)
 {
 	const char *staged = u->staged_partition ? "add" : u->staged_remove ? "remove" : NULL;
 
-	return rf_oem(RF_T_OEM_BLOCK, json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:b, s:b, s:b, s:o, s:o}",
+	return rf_oem(RF_T_OEM_BLOCK, json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:b, s:b, s:b, s:b, s:o, s:o}",
 		"Type", dhp_unit_type_name(u->type),
 		"Socket", (json_int_t)u->socket,
 		"Index", (json_int_t)u->index,
@@ -86,6 +87,7 @@ static json_t *block_oem(const struct dhp_unit *u)
 		"Powered", u->powered,
 		"Boot", u->boot,
 		"Removable", !u->boot,
+		"Spare", u->spare,
 		"Staged", staged ? json_string(staged) : json_null(),
 		"Task", u->busy_op ? rf_link(RF_TASKS "/%llu", (unsigned long long)u->busy_op)
 				   : json_null()));

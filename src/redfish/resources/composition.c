@@ -82,6 +82,7 @@ const struct rf_route rf_routes_composition[] = {
 	{ HTTP_GET, RF_COMPOSITION, composition_get, LOGIN },
 	{ HTTP_GET, RF_BLOCKS, rf_blocks_list, LOGIN },
 	{ HTTP_GET, BLOCK, rf_blocks_get, LOGIN },
+	{ HTTP_PATCH, BLOCK, rf_blocks_patch, CONFIGURE },	/* Oem.Dhp.Spare */
 	{ HTTP_GET, BLOCK "/Processors/{}", rf_blocks_processor, LOGIN },
 	{ HTTP_GET, BLOCK "/Memory/{}", rf_blocks_memory, LOGIN },
 	{ HTTP_POST, BLOCK "/Actions/Oem/DhpResourceBlock.Power", rf_blocks_power, CONFIGURE },

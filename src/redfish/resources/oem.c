@@ -8,7 +8,8 @@
  *   /redfish/v1/Schemas/<file>          each CSDL file ($metadata, root.c,
  *                                       references them) and JSON Schema
  *   /redfish/v1/JsonSchemas[/<type>]    a JsonSchemaFile per OEM schema
- *   .../ReplaceActionInfo, .../PowerActionInfo   the ActionInfo of each OEM
+ *   .../ReplaceActionInfo, .../ResizeActionInfo, .../MoveActionInfo,
+ *   .../PowerActionInfo                 the ActionInfo of each OEM
  *                                       action, made from the table of
  *                                       parameters its handler checks, so
  *                                       the two cannot disagree
@@ -136,7 +137,8 @@ static void jsonschema_get(struct redfish *rf, const struct rf_request *req,
 struct action {
 	const char *name;		/* "Replace": the resource is <name>ActionInfo */
 	const struct rf_prop *params;
-	const char *link_type;		/* ObjectDataType of its RF_LINK parameters */
+	const char *link_type;		/* ObjectDataType of its RF_LINK(S) parameters */
+	const char *const *link_types;	/* or per parameter (NULL: link_type) */
 	const char *listed;		/* the parameter with AllowableValues, or NULL */
 	const char *const *values;
 };
@@ -166,8 +168,10 @@ static json_t *parameter(const struct action *a, const struct rf_prop *p)
 				  "Required", (p->flags & RF_REQUIRED) != 0,
 				  "DataType", data_type(p->kind));
 
-	if (param && p->kind == RF_LINK && a->link_type)
-		json_object_set_new(param, "ObjectDataType", json_string(a->link_type));
+	if (param && (p->kind == RF_LINK || p->kind == RF_LINKS) && a->link_type)
+		json_object_set_new(param, "ObjectDataType",
+				    json_string(a->link_types && a->link_types[p - a->params] ?
+						a->link_types[p - a->params] : a->link_type));
 	if (param && a->listed && !strcmp(p->name, a->listed)) {
 		json_t *values = json_array();
 
@@ -202,13 +206,26 @@ static const struct action replace = {
 	.name = "Replace", .params = rf_replace_params, .link_type = RF_T_BLOCK,
 };
 
+static const struct action resize = {
+	.name = "Resize", .params = rf_resize_params, .link_type = RF_T_BLOCK,
+};
+
+/* Move's TargetSystem names a system, its ResourceBlocks blocks. */
+static const char *const move_link_types[] = { RF_T_BLOCK, RF_T_SYSTEM };
+
+static const struct action move = {
+	.name = "Move", .params = rf_move_params, .link_type = RF_T_BLOCK,
+	.link_types = move_link_types,
+};
+
 static const struct action power = {
 	.name = "Power", .params = rf_power_params,
 	.listed = "PowerState", .values = rf_power_states,
 };
 
-static void replace_info_get(struct redfish *rf, const struct rf_request *req,
-			     struct http_response *res)
+/* The ActionInfo of action a of the system of req's URI. */
+static void system_info_get(struct redfish *rf, const struct rf_request *req,
+			    struct http_response *res, const struct action *a)
 {
 	struct dhp_partition *p = rf_partition(rf, req->params[0]);
 	char uri[RF_URI_MAX];
@@ -218,7 +235,25 @@ static void replace_info_get(struct redfish *rf, const struct rf_request *req,
 		return;
 	}
 	snprintf(uri, sizeof(uri), RF_SYSTEMS "/%s", p->name);
-	rf_send(res, 200, action_info(&replace, uri));
+	rf_send(res, 200, action_info(a, uri));
+}
+
+static void replace_info_get(struct redfish *rf, const struct rf_request *req,
+			     struct http_response *res)
+{
+	system_info_get(rf, req, res, &replace);
+}
+
+static void resize_info_get(struct redfish *rf, const struct rf_request *req,
+			    struct http_response *res)
+{
+	system_info_get(rf, req, res, &resize);
+}
+
+static void move_info_get(struct redfish *rf, const struct rf_request *req,
+			  struct http_response *res)
+{
+	system_info_get(rf, req, res, &move);
 }
 
 static void power_info_get(struct redfish *rf, const struct rf_request *req,
@@ -240,6 +275,8 @@ const struct rf_route rf_routes_oem[] = {
 	{ HTTP_GET, RF_OEM_JSONSCHEMAS, jsonschemas_list, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, RF_OEM_JSONSCHEMAS "/{}", jsonschema_get, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, RF_SYSTEMS "/{}/ReplaceActionInfo", replace_info_get, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, RF_SYSTEMS "/{}/ResizeActionInfo", resize_info_get, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, RF_SYSTEMS "/{}/MoveActionInfo", move_info_get, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, RF_BLOCKS "/{}/PowerActionInfo", power_info_get, AUTH_PRIV_LOGIN },
 	{ 0, NULL, NULL, 0 },
 };

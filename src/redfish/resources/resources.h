@@ -228,6 +228,8 @@ int rf_apply_time(struct http_response *res, const json_t *body, const char *act
  * their ActionInfo (oem.c) lists them; tables end with name NULL. */
 extern const struct rf_prop rf_replace_params[];	/* systems-actions.c */
 extern const struct rf_prop rf_power_params[];		/* composition-blocks.c */
+extern const struct rf_prop rf_resize_params[];	/* systems-plans.c */
+extern const struct rf_prop rf_move_params[];		/* systems-plans.c */
 /* DhpResourceBlock.Power's PowerState values, ending with NULL. */
 extern const char *const rf_power_states[];
 
@@ -289,5 +291,10 @@ void rf_blocks_memory(struct redfish *rf, const struct rf_request *req, struct h
 void rf_blocks_get(struct redfish *rf, const struct rf_request *req, struct http_response *res);
 void rf_blocks_list(struct redfish *rf, const struct rf_request *req, struct http_response *res);
 void rf_blocks_power(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+/* resources/systems-plans.c and blocks-spare.c (issue 11) */
+void rf_systems_resize(struct redfish *rf, const struct rf_request *req,
+		       struct http_response *res);
+void rf_systems_move(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_blocks_patch(struct redfish *rf, const struct rf_request *req, struct http_response *res);
 
 #endif

@@ -75,6 +75,7 @@ static json_t *status(const struct dhp_partition *p, const struct tally *t)
 static json_t *actions(const char *name)
 {
 	char reset[160], add[160], rm[160], replace[160], info[160];
+	char resize[160], resize_info[160], move[160], move_info[160];
 
 	snprintf(reset, sizeof(reset), RF_SYSTEMS "/%s/Actions/ComputerSystem.Reset", name);
 	snprintf(add, sizeof(add), RF_SYSTEMS "/%s/Actions/ComputerSystem.AddResourceBlock", name);
@@ -82,14 +83,24 @@ static json_t *actions(const char *name)
 	snprintf(replace, sizeof(replace), RF_SYSTEMS "/%s/Actions/Oem/DhpComputerSystem.Replace",
 		 name);
 	snprintf(info, sizeof(info), RF_SYSTEMS "/%s/ReplaceActionInfo", name);
-	return json_pack("{s:{s:s, s:[s,s,s,s,s]}, s:{s:s}, s:{s:s}, s:{s:{s:s, s:s}}}",
+	snprintf(resize, sizeof(resize), RF_SYSTEMS "/%s/Actions/Oem/DhpComputerSystem.Resize",
+		 name);
+	snprintf(resize_info, sizeof(resize_info), RF_SYSTEMS "/%s/ResizeActionInfo", name);
+	snprintf(move, sizeof(move), RF_SYSTEMS "/%s/Actions/Oem/DhpComputerSystem.Move", name);
+	snprintf(move_info, sizeof(move_info), RF_SYSTEMS "/%s/MoveActionInfo", name);
+	return json_pack("{s:{s:s, s:[s,s,s,s,s]}, s:{s:s}, s:{s:s},"
+			 " s:{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}}}",
 			 "#ComputerSystem.Reset", "target", reset,
 			 "ResetType@Redfish.AllowableValues", "On", "ForceOff",
 			 "GracefulShutdown", "ForceRestart", "GracefulRestart",
 			 "#ComputerSystem.AddResourceBlock", "target", add,
 			 "#ComputerSystem.RemoveResourceBlock", "target", rm,
 			 "Oem", "#DhpComputerSystem.Replace", "target", replace,
-			 "@Redfish.ActionInfo", info);
+			 "@Redfish.ActionInfo", info,
+			 "#DhpComputerSystem.Resize", "target", resize,
+			 "@Redfish.ActionInfo", resize_info,
+			 "#DhpComputerSystem.Move", "target", move,
+			 "@Redfish.ActionInfo", move_info);
 }
 
 /*
