@@ -232,8 +232,11 @@ def test_system_if_match(c):
                  {"@odata.id": WEB}, {}):
         c.error("PATCH", WEB, body, 412, "PreconditionFailed", headers={"If-Match": STALE})
     etag = c.etag(WEB)
+    # The same tag but for its last digit (changed to another: a tag that
+    # ends in 0 already must not be sent as it is).
+    other = "1" if etag[-2] == "0" else "0"
     c.error("PATCH", WEB, add, 412, "PreconditionFailed",
-            headers={"If-Match": etag[:-2] + '0"'})
+            headers={"If-Match": etag[:-2] + other + '"'})
     c.error("PATCH", WEB, add, 412, "PreconditionFailed", headers={"If-Match": etag[2:]})
     c.accepted("PATCH", WEB, add, headers={"If-Match": "%s, %s" % (STALE, etag)})
     c.error("PATCH", WEB, rb({}, None, {}), 412, "PreconditionFailed", headers={"If-Match": etag})
