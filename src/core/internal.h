@@ -198,6 +198,10 @@ int core_validate(struct dhp_core *core, const struct dhp_request *req, struct d
 		  struct dhp_error *err);
 /* Mark the units and partition of op busy, or not. */
 void core_hold(struct dhp_core *core, const struct dhp_op *op, uint64_t holder);
+/* reserve.c: 0, or -EBUSY naming the reservation that holds u (unless
+ * it is mine). */
+int core_check_hold(struct dhp_core *core, const struct dhp_unit *u, uint64_t mine,
+		    struct dhp_error *err);
 
 /* phases.c: the units of a partition after its staged changes. */
 bool unit_in_next(const struct dhp_unit *unit, uint32_t partition);

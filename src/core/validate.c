@@ -49,7 +49,8 @@ static int find_unit(struct dhp_core *core, const char *id, struct dhp_unit **re
 	return 0;
 }
 
-static int need_free(struct dhp_core *core, const struct dhp_unit *u, struct dhp_error *err)
+static int need_free(struct dhp_core *core, const struct dhp_request *req, const struct dhp_unit *u,
+		     struct dhp_error *err)
 {
 	const struct dhp_partition *owner;
 
@@ -63,7 +64,7 @@ static int need_free(struct dhp_core *core, const struct dhp_unit *u, struct dhp
 	}
 	if (u->health == DHP_HEALTH_FAILED)
 		return dhp_error_set(err, -EIO, "unit %s has failed and cannot be used", u->id);
-	return 0;
+	return core_check_hold(core, u, req->reservation, err);
 }
 
 /* Collect the request's units into op, each found, not busy, not twice. */
@@ -162,7 +163,7 @@ static int validate_create(struct dhp_core *core, const struct dhp_request *req,
 	}
 	r = collect_units(core, req, op, 0, err);
 	for (unsigned i = 0; !r && i < op->n_units; i++)
-		r = need_free(core, op_unit(core, op, i), err);
+		r = need_free(core, req, op_unit(core, op, i), err);
 	if (r < 0)
 		return r;
 	op->kind = DHP_OP_CREATE;
@@ -206,7 +207,7 @@ static int validate_add(struct dhp_core *core, const struct dhp_request *req,
 	int r = collect_units(core, req, op, 1, err);
 
 	for (unsigned i = 0; !r && i < op->n_units; i++)
-		r = need_free(core, op_unit(core, op, i), err);
+		r = need_free(core, req, op_unit(core, op, i), err);
 	if (r < 0)
 		return r;
 	if (!running || req->on_restart) {
@@ -265,7 +266,8 @@ static struct dhp_unit *pick_spare(struct dhp_core *core, const struct dhp_unit 
 		struct dhp_unit *u = &core->server->units[i];
 
 		if (u != old && dhp_unit_is_free(u) && u->health == DHP_HEALTH_OK &&
-		    dhp_unit_identical(u, old))
+		    dhp_unit_identical(u, old) &&
+		    !dhp_unit_held(u, dhp_loop_now(core->loop), 0))
 			return u;
 	}
 	return NULL;
@@ -295,7 +297,7 @@ static int validate_replace(struct dhp_core *core, const struct dhp_request *req
 	if (req->spare) {
 		r = find_unit(core, req->spare, &spare, err);
 		if (!r)
-			r = need_free(core, spare, err);
+			r = need_free(core, req, spare, err);
 		if (!r && (spare == old || !dhp_unit_identical(spare, old)))
 			r = dhp_error_set(err, -EINVAL, "unit %s is not identical to %s (same type, "
 					  "model and capacity)", spare->id, old->id);
