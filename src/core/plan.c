@@ -31,6 +31,7 @@ struct planner {
 	unsigned n_sockets;
 	unsigned *mine;			/* per socket: units of the partition there */
 	unsigned *order;		/* sockets, nearest to the home first */
+	unsigned *far;			/* sockets, farthest from the home first */
 	struct pool free, owned;
 	unsigned have[DHP_UNIT_TYPE_MAX];	/* units of the partition */
 	uint64_t have_bytes;			/* its memory */
@@ -341,8 +342,18 @@ static void take_units(struct planner *pl, enum dhp_unit_type type, uint32_t nee
 	}
 }
 
-/* Give back n units of type, the farthest from home first (reverse of the
- * taking order; within a socket, the last units first). */
+static int farther(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+	unsigned dx = dist(sort_pl, sort_pl->plan->home, x), dy = dist(sort_pl, sort_pl->plan->home, y);
+
+	if (dx != dy)
+		return dx > dy ? -1 : 1;
+	return x > y ? -1 : 1;
+}
+
+/* Give back n units of type, the farthest from the home socket first
+ * (ties: the higher socket; within a socket, the last units first). */
 static void give_units(struct planner *pl, enum dhp_unit_type type, uint32_t n,
 		       const unsigned *per_size, const uint64_t *sizes, unsigned n_sizes)
 {
@@ -350,8 +361,13 @@ static void give_units(struct planner *pl, enum dhp_unit_type type, uint32_t n,
 
 	if (per_size)
 		memcpy(left, per_size, n_sizes * sizeof(*left));
-	for (unsigned o = pl->n_sockets; n && o-- > 0;) {
-		unsigned s = pl->order[o];
+	for (unsigned s = 0; s < pl->n_sockets; s++)
+		pl->far[s] = s;
+	sort_pl = pl;
+	qsort(pl->far, pl->n_sockets, sizeof(*pl->far), farther);
+	sort_pl = NULL;
+	for (unsigned o = 0; n && o < pl->n_sockets; o++) {
+		unsigned s = pl->far[o];
 		size_t k = type * pl->n_sockets + s;
 		struct dhp_plan_step *st = NULL;
 		char at[64], sz[32] = "";
@@ -381,7 +397,7 @@ static void give_units(struct planner *pl, enum dhp_unit_type type, uint32_t n,
 			dhp_plan_size(step_bytes(pl, st), b, sizeof(b));
 			snprintf(sz, sizeof(sz), " (%s)", b);
 		}
-		snprintf(st->reason, sizeof(st->reason), "%s, the farthest left, gives back %u %s%s",
+		snprintf(st->reason, sizeof(st->reason), "%s gives back %u %s%s",
 			 at, st->n, type_words(type, st->n), sz);
 	}
 }
@@ -484,7 +500,8 @@ static int make_size(const uint64_t *sizes, const unsigned *counts, unsigned n, 
 		}
 	}
 	if (bytes % g || best[t] == UINT16_MAX) {
-		for (size_t v = t; v-- > 0;)
+		/* t itself when bytes is not a multiple of g (then t is below it) */
+		for (size_t v = bytes % g ? t + 1 : t; v-- > 0;)
 			if (best[v] != UINT16_MAX) {
 				*ret_below = v * g;
 				break;
@@ -665,6 +682,7 @@ static void planner_release(struct planner *pl)
 	pool_release(&pl->owned);
 	free(pl->mine);
 	free(pl->order);
+	free(pl->far);
 }
 
 static int plan_run(struct planner *pl, struct dhp_error *err)
@@ -749,7 +767,8 @@ int dhp_plan_compute(const struct dhp_server *server, const struct dhp_plan_requ
 	pl.n_sockets = server->n_sockets ? server->n_sockets : 1;
 	pl.mine = calloc(pl.n_sockets, sizeof(*pl.mine));
 	pl.order = calloc(pl.n_sockets, sizeof(*pl.order));
-	if (!plan || !pl.mine || !pl.order || pool_build(&pl, &pl.free, takeable) < 0 ||
+	pl.far = calloc(pl.n_sockets, sizeof(*pl.far));
+	if (!plan || !pl.mine || !pl.order || !pl.far || pool_build(&pl, &pl.free, takeable) < 0 ||
 	    pool_build(&pl, &pl.owned, removable) < 0)
 		r = dhp_error_set(err, -ENOMEM, "out of memory");
 	else
