@@ -142,16 +142,17 @@ static json_t *reservation_json(struct redfish *rf, const struct rf_reservation 
 	json_t *body, *blocks = reserved_blocks(r);
 	char made[40], ends[40];
 	uint64_t left = r->until_ms - dhp_core_now(rf_core(rf));
+	char id[24], name[48];
 
-	body = rf_resource(RF_T_RESERVATION, NULL, NULL, RF_RESERVATIONS "/%" PRIu64, r->id);
+	snprintf(id, sizeof(id), "%" PRIu64, r->id);
+	snprintf(name, sizeof(name), "Composition Reservation %" PRIu64, r->id);
+	body = rf_resource(RF_T_RESERVATION, id, name, RF_RESERVATIONS "/%s", id);
 	if (!body || !blocks) {
 		json_decref(body), json_decref(blocks);
 		return NULL;
 	}
 	rf_time(r->made_wall_ms, made, sizeof(made));
 	rf_time(wall_ms() + left, ends, sizeof(ends));
-	json_object_set_new(body, "Id", json_sprintf("%" PRIu64, r->id));
-	json_object_set_new(body, "Name", json_sprintf("Composition Reservation %" PRIu64, r->id));
 	json_object_set_new(body, "Description", json_sprintf(
 		"Blocks held for a composition until %s (ReservationDuration after "
 		"ReservationTime); apply it with the Compose action and its ReservationId, "
