@@ -105,7 +105,7 @@ static int plan_stanzas(struct redfish *rf, struct http_response *res, const jso
 		const char *type = json_string_value(json_object_get(stanza, "StanzaType"));
 		struct dhp_error err = { 0 };
 		uint32_t units[DHP_OP_MAX_UNITS];
-		char at[48];
+		char at[64];
 
 		snprintf(at, sizeof(at), "Manifest/Stanzas/%zu/StanzaType", i);
 		if (strcmp(type, "ComposeSystem")) {
