@@ -920,10 +920,37 @@ def d_console(ctl):
     error_once(out, r"'nope' was not found")
 
 
+def d_create_sized(ctl):
+    before = ctl.json("units")
+    out = ctl("create", "sz", "--processors", "2", "--memory", "4GiB", "--dry-run")
+    expect(out, 0, "dry run")
+    check(re.search(r"^partition sz would be \(linux:( \S+){4}\); nothing changed$",
+                    out.stdout, re.M), out.stdout)
+    check(re.search(r"^  take \S+.*: socket \d+ \(home\) has \d+ free processors", out.stdout,
+                    re.M), out.stdout)
+    check(ctl.json("units") == before and not ctl.partition("sz"), "a dry run changed state")
+    out = ctl("create", "sz", "--processors", "2", "--memory", "4GiB")
+    expect(out, 0, "create by sizes")
+    check(re.search(r"^partition sz created \(linux:( \S+){4}\)$", out.stdout, re.M),
+          out.stdout)
+    check(len(ctl.partition("sz")["units"]) == 4, ctl.partition("sz"))
+    out = ctl("create", "sz2", "--processors", "1", "--memory", "3GiB")
+    expect(out, 3, "a size no modules make")
+    error_once(out, "cannot be made")
+    out = ctl("create", "sz2", "--processors", "1", "--memory", "lots")
+    expect(out, 2, "bad size")
+    out = ctl("create", "sz2", "--processors", "1", "--memory", "2GiB", "s0-cpu0")
+    expect(out, 2, "units and sizes")
+    for _ in range(100):
+        if ctl("delete", "sz").returncode == 0:
+            break
+        time.sleep(0.05)
+
+
 DHPD_CASES = [d_server, d_units, d_create, d_start, d_add, d_add_rolled_back, d_remove,
               d_replace, d_add_several, d_on_restart, d_no_wait, d_assign_stopped, d_ops,
               d_events, d_console, d_delete, d_refused, d_credentials, d_tls, d_power,
-              d_events_follow]
+              d_events_follow, d_create_sized]
 
 
 def with_dhpd():

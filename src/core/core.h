@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "common/loop.h"
 #include "core/backend.h"
+#include "core/plan.h"
 #include "core/store.h"
 #include "model/event.h"
 #include "model/operation.h"
@@ -64,6 +65,7 @@ struct dhp_request {
 	const char *const *remove_units;
 	size_t n_remove;
 	const char *target;		/* move: the partition that receives units */
+	uint64_t reservation;		/* units this reservation holds may be used (0: none) */
 };
 
 struct dhp_core_listener {
@@ -177,6 +179,30 @@ int dhp_core_check_invariants(struct dhp_core *core, const struct dhp_backend_vi
  * name of the i-th ("?" out of range). op->phase counts those done. */
 unsigned dhp_core_phase_count(enum dhp_op_kind kind);
 const char *dhp_core_phase_name(enum dhp_op_kind kind, unsigned i);
+
+/*
+ * Placement (core/plan.h) on the engine's server, at the engine's clock:
+ * req->now_ms is filled in. Changes nothing.
+ */
+int dhp_core_plan(struct dhp_core *core, const struct dhp_plan_request *req,
+		  struct dhp_plan *ret_plan, struct dhp_error *err);
+
+/*
+ * Composition reservations (docs/engine.md, "Reservations"): hold units
+ * for reservation id until until_ms (dhp_core_now's clock). A held unit
+ * is refused to every request (create, add, replace's spare) but one
+ * whose dhp_request.reservation is id, and the planner skips it; the
+ * hold ends by itself at until_ms. Runtime only: a restart drops every
+ * hold. 0; -EINVAL for id 0 or a unit twice; -EBUSY when a unit is not
+ * free (owned, staged, busy, held by another reservation); -EIO failed;
+ * nothing is held then.
+ */
+int dhp_core_reserve(struct dhp_core *core, uint64_t id, const uint32_t *units, size_t n,
+		     uint64_t until_ms, struct dhp_error *err);
+/* Drop every hold of reservation id (expired ones too). */
+void dhp_core_unreserve(struct dhp_core *core, uint64_t id);
+/* The engine's clock, in ms (its loop's: virtual in tests). */
+uint64_t dhp_core_now(struct dhp_core *core);
 
 const char *dhp_verb_name(enum dhp_verb verb);
 int dhp_verb_parse(const char *name, enum dhp_verb *ret_verb);

@@ -209,9 +209,12 @@ int core_validate(struct dhp_core *core, const struct dhp_request *req, struct d
 /* Shared checks (validate.c), for resize.c. Each returns 0 or fills err. */
 int core_find_unit(struct dhp_core *core, const char *id, struct dhp_unit **ret_unit,
 		   struct dhp_error *err);
-int core_need_free(struct dhp_core *core, const struct dhp_unit *u, struct dhp_error *err);
+/* Free, healthy, and not held by a reservation other than req's. */
+int core_need_free(struct dhp_core *core, const struct dhp_request *req,
+		   const struct dhp_unit *u, struct dhp_error *err);
 /* Free and not in the spare pool: for create, add and resize. */
-int core_need_usable(struct dhp_core *core, const struct dhp_unit *u, struct dhp_error *err);
+int core_need_usable(struct dhp_core *core, const struct dhp_request *req,
+		     const struct dhp_unit *u, struct dhp_error *err);
 int core_check_online(struct dhp_core *core, const struct dhp_partition *p,
 		      enum dhp_online_action action, const struct dhp_unit *u,
 		      struct dhp_error *err);
@@ -232,6 +235,10 @@ void core_unit_release(struct dhp_unit *u);
 
 /* Mark the units and partition of op busy, or not. */
 void core_hold(struct dhp_core *core, const struct dhp_op *op, uint64_t holder);
+/* reserve.c: 0, or -EBUSY naming the reservation that holds u (unless
+ * it is mine). */
+int core_check_hold(struct dhp_core *core, const struct dhp_unit *u, uint64_t mine,
+		    struct dhp_error *err);
 
 /* phases.c: the units of a partition after its staged changes. */
 bool unit_in_next(const struct dhp_unit *unit, uint32_t partition);

@@ -72,8 +72,9 @@ static int refuse_step(const struct dhp_op *op, unsigned i, const struct dhp_uni
  * a remove a unit of the partition (a staged add can be withdrawn only
  * offline; online, the boot memory stays).
  */
-static int check_steps(struct dhp_core *core, const struct dhp_partition *p,
-		       const struct dhp_op *op, bool online, struct dhp_error *err)
+static int check_steps(struct dhp_core *core, const struct dhp_request *req,
+		       const struct dhp_partition *p, const struct dhp_op *op, bool online,
+		       struct dhp_error *err)
 {
 	for (unsigned i = 0; i < op->n_units; i++) {
 		const struct dhp_unit *u = unit_at(core, op, i);
@@ -81,7 +82,7 @@ static int check_steps(struct dhp_core *core, const struct dhp_partition *p,
 		int r;
 
 		if (add)
-			r = core_need_usable(core, u, err);
+			r = core_need_usable(core, req, u, err);
 		else if (u->partition != p->id && (online || u->staged_partition != p->id))
 			r = dhp_error_set(err, -EINVAL, "unit %s is not in partition \"%s\"",
 					  u->id, p->name);
@@ -173,7 +174,7 @@ int core_validate_resize(struct dhp_core *core, const struct dhp_request *req,
 	if (!r)
 		r = collect(core, req->remove_units, req->n_remove, op, err);
 	if (!r)
-		r = check_steps(core, p, op, online, err);
+		r = check_steps(core, req, p, op, online, err);
 	if (!r && online)
 		r = check_minimum_after(core, p, op, op->n_add, err);
 	if (!r && online)
@@ -237,7 +238,7 @@ int core_validate_move(struct dhp_core *core, const struct dhp_request *req,
 		return r;
 	/* As a remove from p, then as an add to t: each names its own step. */
 	op->n_add = 0;
-	r = check_steps(core, p, op, true, err);
+	r = check_steps(core, req, p, op, true, err);
 	if (!r)
 		r = check_minimum_after(core, p, op, 0, err);
 	for (unsigned i = 0; !r && i < op->n_units; i++) {

@@ -49,7 +49,8 @@ int core_find_unit(struct dhp_core *core, const char *id, struct dhp_unit **ret_
 	return 0;
 }
 
-int core_need_free(struct dhp_core *core, const struct dhp_unit *u, struct dhp_error *err)
+int core_need_free(struct dhp_core *core, const struct dhp_request *req,
+		   const struct dhp_unit *u, struct dhp_error *err)
 {
 	const struct dhp_partition *owner;
 
@@ -63,7 +64,7 @@ int core_need_free(struct dhp_core *core, const struct dhp_unit *u, struct dhp_e
 	}
 	if (u->health == DHP_HEALTH_FAILED)
 		return dhp_error_set(err, -EIO, "unit %s has failed and cannot be used", u->id);
-	return 0;
+	return core_check_hold(core, u, req->reservation, err);
 }
 
 /*
@@ -72,9 +73,10 @@ int core_need_free(struct dhp_core *core, const struct dhp_unit *u, struct dhp_e
  * never shrinks by accident; the operator takes the unit out of the pool
  * first, which is the explicit request.
  */
-int core_need_usable(struct dhp_core *core, const struct dhp_unit *u, struct dhp_error *err)
+int core_need_usable(struct dhp_core *core, const struct dhp_request *req,
+		     const struct dhp_unit *u, struct dhp_error *err)
 {
-	int r = core_need_free(core, u, err);
+	int r = core_need_free(core, req, u, err);
 
 	if (r < 0 || !u->spare)
 		return r;
@@ -179,7 +181,7 @@ static int validate_create(struct dhp_core *core, const struct dhp_request *req,
 	}
 	r = collect_units(core, req, op, 0, err);
 	for (unsigned i = 0; !r && i < op->n_units; i++)
-		r = core_need_usable(core, op_unit(core, op, i), err);
+		r = core_need_usable(core, req, op_unit(core, op, i), err);
 	if (r < 0)
 		return r;
 	op->kind = DHP_OP_CREATE;
@@ -223,7 +225,7 @@ static int validate_add(struct dhp_core *core, const struct dhp_request *req,
 	int r = collect_units(core, req, op, 1, err);
 
 	for (unsigned i = 0; !r && i < op->n_units; i++)
-		r = core_need_usable(core, op_unit(core, op, i), err);
+		r = core_need_usable(core, req, op_unit(core, op, i), err);
 	if (r < 0)
 		return r;
 	if (!running || req->on_restart) {
@@ -292,7 +294,8 @@ static struct dhp_unit *pick_spare(struct dhp_core *core, const struct dhp_unit 
 		int rank;
 
 		if (u == old || !dhp_unit_is_free(u) || u->health != DHP_HEALTH_OK ||
-		    !dhp_unit_identical(u, old))
+		    !dhp_unit_identical(u, old) ||
+		    dhp_unit_held(u, dhp_loop_now(core->loop), 0))
 			continue;
 		rank = (u->spare ? 0 : 2) + (u->socket == old->socket ? 0 : 1);
 		if (rank < best_rank) {
@@ -327,7 +330,7 @@ static int validate_replace(struct dhp_core *core, const struct dhp_request *req
 	if (req->spare) {
 		r = core_find_unit(core, req->spare, &spare, err);
 		if (!r)
-			r = core_need_free(core, spare, err);
+			r = core_need_free(core, req, spare, err);
 		if (!r && (spare == old || !dhp_unit_identical(spare, old)))
 			r = dhp_error_set(err, -EINVAL, "unit %s is not identical to %s (same type, "
 					  "model and capacity)", spare->id, old->id);

@@ -121,6 +121,12 @@ int cmd_create(struct ctl *ctl, const struct ctl_args *args)
 	size_t pos = 0;
 	int rc;
 
+	if (ctl_arg_opt(args, "processors") || ctl_arg_opt(args, "memory") ||
+	    ctl_arg_opt(args, "io-bridges") || ctl_arg_opt(args, "socket") ||
+	    ctl_arg_opt(args, "dry-run"))
+		return cmd_create_sized(ctl, args);
+	if (args->n < 2)
+		return ctl_usage("create: name the units, or give sizes (--processors, --memory)");
 	if (!os)
 		return ctl_usage("create: --os PROFILE is required");
 	if (check_name(name))

@@ -34,11 +34,22 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "processors, memory in GiB, units, and changes staged for the next restart "
 	  "(+joining -leaving).",
 	  "dhpctl partitions", { { 0 } }, 0, 0, cmd_partitions },
-	{ "create", "NAME --os PROFILE UNIT...", "a new, stopped partition owning free units",
+	{ "create", "NAME --os PROFILE UNIT... | NAME --processors N --memory SIZE [--dry-run]",
+	  "a new, stopped partition: of free units, or of sizes (dhpd picks the units)",
 	  "Create a stopped partition NAME running the OS profile PROFILE (" OS_PROFILES
-	  ") on the given free units. It needs a processor and a memory module to start.",
-	  "dhpctl create web --os linux s0-cpu0 s0-mem0",
-	  { { "os", "PROFILE", "the OS profile (required)" } }, 2, -1, cmd_create },
+	  ") on the given free units. It needs a processor and a memory module to start. "
+	  "Or state sizes and let dhpd pick the units by locality (constrained composition): "
+	  "--processors and --memory (e.g. 32GiB; a size the free modules make), optionally "
+	  "--io-bridges and --socket (the home socket); --os defaults to linux. The plan is "
+	  "printed, each step with its reason; --dry-run prints it and changes nothing.",
+	  "dhpctl create web --processors 8 --memory 32GiB --dry-run",
+	  { { "os", "PROFILE", "the OS profile (required with units; linux with sizes)" },
+	    { "processors", "N", "sizes: how many processors" },
+	    { "memory", "SIZE", "sizes: how much memory (GiB, or with MiB, GiB, TiB)" },
+	    { "io-bridges", "N", "sizes: how many I/O host bridges (0)" },
+	    { "socket", "S", "sizes: the home socket (default: the one with most room)" },
+	    { "dry-run", NULL, "sizes: print the plan only (a Compose Preview)" } },
+	  1, -1, cmd_create },
 	{ "delete", "NAME", "delete a stopped partition; its units go free",
 	  "Delete the stopped partition NAME. Its units become free (and powered off).",
 	  "dhpctl delete web", { { 0 } }, 1, 1, cmd_delete },

@@ -117,7 +117,7 @@ bool ctl_interrupted(void);
 
 /* ---- verbs (main.c holds the table) ---- */
 
-#define CTL_MAX_OPTIONS 4
+#define CTL_MAX_OPTIONS 8
 
 struct ctl_option {
 	const char *name;		/* long name without "--" */
@@ -148,6 +148,7 @@ int cmd_units(struct ctl *ctl, const struct ctl_args *args);
 int cmd_power(struct ctl *ctl, const struct ctl_args *args);	/* power-on, power-off */
 int cmd_partitions(struct ctl *ctl, const struct ctl_args *args);	/* cmd-partitions.c */
 int cmd_create(struct ctl *ctl, const struct ctl_args *args);
+int cmd_create_sized(struct ctl *ctl, const struct ctl_args *args);	/* cmd-plan.c */
 int cmd_delete(struct ctl *ctl, const struct ctl_args *args);
 int cmd_reset(struct ctl *ctl, const struct ctl_args *args);	/* start, stop, restart */
 int cmd_add(struct ctl *ctl, const struct ctl_args *args);	/* cmd-compose.c */

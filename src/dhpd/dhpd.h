@@ -57,6 +57,7 @@ struct dhpd_options {
 	uint32_t event_retention;		/* the store's: events kept */
 	uint32_t event_retry_attempts;		/* redfish's: push retries */
 	uint32_t event_retry_interval_s;	/* redfish's: between them */
+	uint32_t reservation_lifetime_s;	/* redfish's: 0 is its default, 300 */
 	char event_ca_file[DHPD_PATH_MAX];	/* push: CAs for https receivers ("": the system's) */
 	/* Parsed from listen. */
 	char address[64];

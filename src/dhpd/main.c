@@ -196,6 +196,7 @@ static int open_engine(struct dhpd *d, struct dhp_error *err)
 		.sender = { .post = send_post, .cancel = send_cancel },
 		.retry_attempts = d->opt.event_retry_attempts,
 		.retry_interval_s = d->opt.event_retry_interval_s,
+		.reservation_lifetime_s = d->opt.reservation_lifetime_s,
 		.log = api_log,
 	};
 	int r = push_new(d->loop, &push_cfg, &d->push, err);

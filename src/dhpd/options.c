@@ -70,6 +70,8 @@ static const struct opt_desc descs[] = {
 	  "push subscriptions: retries of a failed delivery (3)" },
 	{ "event-retry-interval-s", T_NUM, FIELD(event_retry_interval_s), "S",
 	  "push subscriptions: seconds between retries (30)" },
+	{ "reservation-lifetime-s", T_NUM, FIELD(reservation_lifetime_s), "S",
+	  "composition reservations: seconds a reservation holds its blocks (300)" },
 	{ "event-ca-file", T_STR, FIELD(event_ca_file), "FILE",
 	  "push subscriptions: CAs that https receivers are verified with (the system's)" },
 };

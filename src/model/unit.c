@@ -31,6 +31,11 @@ bool dhp_unit_is_free(const struct dhp_unit *unit)
 	       unit->staged_partition == DHP_NO_PARTITION && !unit->busy_op;
 }
 
+bool dhp_unit_held(const struct dhp_unit *unit, uint64_t now_ms, uint64_t mine)
+{
+	return unit->reserved_by && unit->reserved_by != mine && now_ms < unit->reserved_until;
+}
+
 DHP_NAMES_DEFINE(dhp_unit_type, enum dhp_unit_type, unit_type_names, DHP_UNIT_TYPE_MAX)
 
 DHP_NAMES_DEFINE(dhp_health, enum dhp_health, health_names, DHP_HEALTH_MAX)

@@ -57,6 +57,11 @@ struct dhp_unit {
 
 	/* Runtime only. */
 	uint64_t busy_op;		/* operation holding the unit, 0 if none */
+	/* Held by a composition reservation (docs/redfish.md, "Compose"):
+	 * refused to every request but one naming it, until reserved_until
+	 * (the engine's loop clock, ms). Not persisted: a restart drops it. */
+	uint64_t reserved_by;		/* reservation id, 0 if none */
+	uint64_t reserved_until;
 };
 
 const char *dhp_unit_type_name(enum dhp_unit_type type);
@@ -70,5 +75,8 @@ bool dhp_unit_identical(const struct dhp_unit *a, const struct dhp_unit *b);
 
 /* Free: no owner, not staged for anyone, not held by an operation. */
 bool dhp_unit_is_free(const struct dhp_unit *unit);
+
+/* Held at now_ms by a reservation other than mine (0: none of mine). */
+bool dhp_unit_held(const struct dhp_unit *unit, uint64_t now_ms, uint64_t mine);
 
 #endif

@@ -77,6 +77,11 @@ unsigned rf_max_sse_clients(const struct redfish *rf);
 enum redfish_state rf_state(const struct redfish *rf);
 struct rf_sse *rf_get_sse(struct redfish *rf);
 struct rf_subs *rf_get_subs(struct redfish *rf);
+/* The composition reservations (resources/reservations.c), a list head. */
+struct rf_reservation **rf_get_reservations(struct redfish *rf);
+/* A number for a new reservation: never one given before by this service. */
+uint64_t rf_new_reservation_id(struct redfish *rf);
+void rf_reservations_free(struct redfish *rf);
 const struct redfish_config *rf_config(const struct redfish *rf);
 /* A line for dhpd's log (redfish_config.log), printf-style. */
 __attribute__((format(printf, 2, 3)))

@@ -25,6 +25,8 @@ struct redfish {
 	struct rf_sse *events;
 	struct rf_subs *subs;
 	uint64_t expired_at;		/* rf_now_s of the last auth_sessions_expire */
+	struct rf_reservation *reservations;	/* resources/reservations.c */
+	uint64_t last_reservation;
 };
 
 /* Every answer carries them (DSP0266: OData-Version on every response;
@@ -65,7 +67,18 @@ void redfish_free(struct redfish *rf)
 		return;
 	rf_sse_free(rf->events);
 	rf_subs_free(rf->subs);
+	rf_reservations_free(rf);
 	free(rf);
+}
+
+struct rf_reservation **rf_get_reservations(struct redfish *rf)
+{
+	return &rf->reservations;
+}
+
+uint64_t rf_new_reservation_id(struct redfish *rf)
+{
+	return ++rf->last_reservation;
 }
 
 static void on_event(void *ctx, const struct dhp_event *ev)

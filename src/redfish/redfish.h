@@ -46,6 +46,9 @@ struct redfish_config {
 	struct redfish_sender sender;
 	unsigned retry_attempts;	/* EventService.DeliveryRetryAttempts */
 	unsigned retry_interval_s;	/* EventService.DeliveryRetryIntervalSeconds */
+	/* How long a composition reservation holds its blocks
+	 * (CompositionService.ReservationDuration); 0: 300 s. */
+	unsigned reservation_lifetime_s;
 	/* Where the service says what no request is told (a receiver
 	 * suspended, events dropped); NULL: nowhere. One line, no newline. */
 	void (*log)(void *ctx, const char *line);

@@ -14,11 +14,13 @@ static void composition_get(struct redfish *rf, const struct rf_request *req,
 	json_t *svc = rf_resource(RF_T_COMP, "CompositionService", "Composition Service",
 				  RF_COMPOSITION);
 
-	(void)rf, (void)req;
+	(void)req;
 	if (svc) {
 		json_object_set_new(svc, "Description", json_string(
 			"Partitions are composed from the server's units: specific composition "
-			"by POST to " RF_SYSTEMS " and PATCH of Links.ResourceBlocks"));
+			"by POST to " RF_SYSTEMS " and PATCH of Links.ResourceBlocks; constrained "
+			"composition by sizes in that POST or by the Compose action, the "
+			"service picking the blocks"));
 		json_object_set_new(svc, "Status", rf_status("Enabled", "OK"));
 		json_object_set_new(svc, "ServiceEnabled", json_true());
 		/* A unit is in one partition at most (DESIGN.md §2). */
@@ -26,6 +28,13 @@ static void composition_get(struct redfish *rf, const struct rf_request *req,
 		json_object_set_new(svc, "AllowZoneAffinity", json_true());
 		json_object_set_new(svc, "ResourceBlocks", rf_link(RF_BLOCKS));
 		json_object_set_new(svc, "ResourceZones", rf_link(RF_ZONES));
+		json_object_set_new(svc, "CompositionReservations", rf_link(RF_RESERVATIONS));
+		json_object_set_new(svc, "ReservationDuration",
+				    json_sprintf("PT%uS", rf_reservation_lifetime_s(rf)));
+		json_object_set_new(svc, "Actions", json_pack("{s:{s:s, s:s}}",
+			"#CompositionService.Compose",
+			"target", RF_COMPOSITION "/Actions/CompositionService.Compose",
+			"@Redfish.ActionInfo", RF_COMPOSITION "/ComposeActionInfo"));
 	}
 	rf_send(res, 200, svc);
 }
@@ -86,6 +95,10 @@ const struct rf_route rf_routes_composition[] = {
 	{ HTTP_GET, BLOCK "/Processors/{}", rf_blocks_processor, LOGIN },
 	{ HTTP_GET, BLOCK "/Memory/{}", rf_blocks_memory, LOGIN },
 	{ HTTP_POST, BLOCK "/Actions/Oem/DhpResourceBlock.Power", rf_blocks_power, CONFIGURE },
+	{ HTTP_POST, RF_COMPOSITION "/Actions/CompositionService.Compose", rf_compose, CONFIGURE },
+	{ HTTP_GET, RF_RESERVATIONS, rf_reservations_list, LOGIN },
+	{ HTTP_GET, RF_RESERVATIONS "/{}", rf_reservation_get, LOGIN },
+	{ HTTP_DELETE, RF_RESERVATIONS "/{}", rf_reservation_delete, CONFIGURE },
 	{ HTTP_GET, RF_ZONES, zones_list, LOGIN },
 	{ HTTP_GET, RF_ZONES "/{}", zone_get, LOGIN },
 	{ 0, NULL, NULL, 0 },

@@ -152,9 +152,13 @@ static const char *data_type(enum rf_kind kind)
 		return "Boolean";
 	case RF_LINKS:
 	case RF_LINKS_PATCH:
+	case RF_OBJECTS:
 		return "ObjectArray";
 	case RF_STRINGS:
 		return "StringArray";
+	case RF_INTEGER:
+	case RF_NUMBER:
+		return "Number";
 	case RF_OBJECT:
 	case RF_LINK:
 		break;
@@ -270,6 +274,20 @@ static void power_info_get(struct redfish *rf, const struct rf_request *req,
 	rf_send(res, 200, action_info(&power, uri));
 }
 
+/* The Compose action is DMTF's; its ActionInfo is as in DMTF's
+ * compose-action mockup, made from the table its handler checks. */
+static const struct action compose = {
+	.name = "Compose", .params = rf_compose_params,
+	.listed = "RequestType", .values = rf_compose_types,
+};
+
+static void compose_info_get(struct redfish *rf, const struct rf_request *req,
+			     struct http_response *res)
+{
+	(void)rf, (void)req;
+	rf_send(res, 200, action_info(&compose, RF_COMPOSITION));
+}
+
 const struct rf_route rf_routes_oem[] = {
 	{ HTTP_GET, RF_OEM_SCHEMAS "/{}", schema_file_get, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, RF_OEM_JSONSCHEMAS, jsonschemas_list, AUTH_PRIV_LOGIN },
@@ -278,5 +296,6 @@ const struct rf_route rf_routes_oem[] = {
 	{ HTTP_GET, RF_SYSTEMS "/{}/ResizeActionInfo", resize_info_get, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, RF_SYSTEMS "/{}/MoveActionInfo", move_info_get, AUTH_PRIV_LOGIN },
 	{ HTTP_GET, RF_BLOCKS "/{}/PowerActionInfo", power_info_get, AUTH_PRIV_LOGIN },
+	{ HTTP_GET, RF_COMPOSITION "/ComposeActionInfo", compose_info_get, AUTH_PRIV_LOGIN },
 	{ 0, NULL, NULL, 0 },
 };

@@ -134,6 +134,25 @@ static int check_strings(struct check *c, const json_t *val, const char *path)
 	return 0;
 }
 
+static int check_objects(struct check *c, const json_t *val, const struct rf_prop *props,
+			 const char *path)
+{
+	char sub[PATH_MAX_LEN + 24];	/* path and an index */
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(val))
+		return fail_type(c, path, val);
+	json_array_foreach(val, i, item) {
+		snprintf(sub, sizeof(sub), "%s/%zu", path, i);
+		if (!json_is_object(item))
+			return fail_type(c, sub, item);
+		if (check_object(c, item, props, sub) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_value(struct check *c, const json_t *val, const struct rf_prop *p,
 		       const char *path)
 {
@@ -153,6 +172,12 @@ static int check_value(struct check *c, const json_t *val, const struct rf_prop 
 		return check_links(c, val, p->kind == RF_LINKS_PATCH, path);
 	case RF_STRINGS:
 		return check_strings(c, val, path);
+	case RF_OBJECTS:
+		return check_objects(c, val, p->sub, path);
+	case RF_INTEGER:
+		return json_is_integer(val) ? 0 : fail_type(c, path, val);
+	case RF_NUMBER:
+		return json_is_number(val) ? 0 : fail_type(c, path, val);
 	}
 	return fail_type(c, path, val);
 }

@@ -156,6 +156,9 @@ enum rf_kind {
 	 * the end), {} (the element stays) or null (it is removed). */
 	RF_LINKS_PATCH,
 	RF_STRINGS,	/* [ string, ... ] */
+	RF_OBJECTS,	/* [ object, ... ], each with the sub-properties */
+	RF_INTEGER,	/* a JSON integer */
+	RF_NUMBER,	/* a JSON integer or real */
 };
 
 #define RF_REQUIRED	(1u << 0)
@@ -245,6 +248,73 @@ struct dhp_partition *rf_partition(struct redfish *rf, const char *name);
 json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p);
 /* The ETag of rf_system_json(p) into buf; false when out of memory. */
 bool rf_system_etag(struct redfish *rf, const struct dhp_partition *p, char *buf, size_t len);
+
+/* ---- systems-plan.c: a create by blocks or by sizes (POST Systems, a
+ * Compose stanza) ---- */
+
+struct rf_create {
+	const char *name, *profile;
+	const char *ids[DHP_OP_MAX_UNITS];	/* the blocks named, or planned */
+	size_t n_ids;
+	bool sized;				/* sizes asked: the planner picks */
+	struct dhp_plan_request want;
+	struct dhp_plan plan;			/* when sized, once planned */
+};
+/* The properties a create request may carry (POST Systems). */
+extern const struct rf_prop rf_create_props[];
+/*
+ * Read a create request's body into c (it borrows body's strings): its
+ * name and profile, and either Links.ResourceBlocks or the sizes
+ * (ProcessorSummary.Count, MemorySummary.TotalSystemMemoryGiB,
+ * Oem.Dhp.IoHostBridges, Oem.Dhp.Socket, @Redfish.ZoneAffinity). 0, or
+ * -EINVAL with a 400 (409 for a reserved name) in res.
+ */
+int rf_create_parse(struct redfish *rf, struct http_response *res, const json_t *body,
+		    struct rf_create *c);
+/* Plan a sized create (units held by reservation count as free) and fill
+ * c->ids; a create by blocks is left as it is. 0, or the engine's error
+ * in res. */
+int rf_create_plan(struct redfish *rf, struct http_response *res, struct rf_create *c,
+		   uint64_t reservation);
+/* Oem.Dhp.Plan: the plan's steps with their reasons. */
+json_t *rf_plan_json(struct redfish *rf, const struct dhp_plan *plan);
+
+/* ---- compose.c, reservations.c: the Compose action and the
+ * reservations it makes (runtime only: a restart drops them) ---- */
+
+#define RF_RESERVATIONS	RF_COMPOSITION "/CompositionReservations"
+#define RF_T_RESERVATION "#CompositionReservation.v1_0_2.CompositionReservation"
+#define RF_T_RESERVATIONS "#CompositionReservationCollection.CompositionReservationCollection"
+#define RF_DEFAULT_RESERVATION_S 300u	/* ReservationDuration: PT5M */
+
+struct rf_reservation {
+	uint64_t id;			/* its units' reserved_by (core.h) */
+	char client[AUTH_USER_MAX];	/* who made it: only they apply it */
+	uint64_t made_wall_ms;		/* ReservationTime */
+	uint64_t until_ms;		/* the engine's clock (dhp_core_now) */
+	json_t *manifest;		/* the PreviewReserve answer's Manifest */
+	struct rf_reservation *next;
+};
+
+extern const struct rf_prop rf_compose_params[];
+extern const char *const rf_compose_types[];
+/* How long a reservation lasts (dhpd --reservation-lifetime-s). */
+unsigned rf_reservation_lifetime_s(struct redfish *rf);
+/* A reservation by its Id, or NULL; expired ones are dropped first. */
+struct rf_reservation *rf_reservation_find(struct redfish *rf, const char *id);
+/* A new reservation; its units are already held by the caller under id
+ * (rf_new_reservation_id). Takes manifest. 0 or -ENOMEM. */
+int rf_reservation_add(struct redfish *rf, uint64_t id, const char *client, json_t *manifest,
+		       uint64_t until_ms);
+/* Forget r and release its units. */
+void rf_reservation_drop(struct redfish *rf, struct rf_reservation *r);
+void rf_compose(struct redfish *rf, const struct rf_request *req, struct http_response *res);
+void rf_reservations_list(struct redfish *rf, const struct rf_request *req,
+			  struct http_response *res);
+void rf_reservation_get(struct redfish *rf, const struct rf_request *req,
+			struct http_response *res);
+void rf_reservation_delete(struct redfish *rf, const struct rf_request *req,
+			   struct http_response *res);
 
 /* ---- systems-parts.c: Processor and Memory resources of a unit ---- */
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * /redfish/v1/Systems: partitions as ComputerSystems. Listing, reading,
- * creating (POST with Links.ResourceBlocks, to the collection or its
- * Members: specific composition, as in DMTF's bladed-partitions mockup)
+ * creating (POST to the collection or its Members: with
+ * Links.ResourceBlocks, specific composition, as in DMTF's
+ * bladed-partitions mockup; or with sizes, constrained composition, the
+ * planner picking the blocks: systems-plan.c)
  * and deleting (If-Match checked); the route table of every system URI. Changes to a system's units are systems-patch.c, its actions
  * systems-actions.c, its processors and memory systems-parts.c.
  */
@@ -47,15 +49,26 @@ static json_t *capabilities(void)
 		"What a request to create a partition (POST " RF_SYSTEMS ") may contain"));
 	json_object_set_new(caps, "Name@Redfish.RequiredOnCreate", json_true());
 	json_object_set_new(caps, "Name@Redfish.SetOnlyOnCreate", json_true());
-	json_object_set_new(caps, "Links@Redfish.RequiredOnCreate", json_true());
+	/* Either the blocks (specific composition) or the sizes (constrained
+	 * composition: the service picks the blocks): each is optional alone,
+	 * one of the two is needed (docs/redfish.md). */
+	json_object_set_new(caps, "Links@Redfish.OptionalOnCreate", json_true());
 	json_object_set_new(caps, "Links", json_pack("{s:b, s:b}",
-		"ResourceBlocks@Redfish.RequiredOnCreate", 1,
+		"ResourceBlocks@Redfish.OptionalOnCreate", 1,
 		"ResourceBlocks@Redfish.UpdatableAfterCreate", 1));
+	json_object_set_new(caps, "ProcessorSummary@Redfish.OptionalOnCreate", json_true());
+	json_object_set_new(caps, "ProcessorSummary", json_pack("{s:b}",
+		"Count@Redfish.OptionalOnCreate", 1));
+	json_object_set_new(caps, "MemorySummary@Redfish.OptionalOnCreate", json_true());
+	json_object_set_new(caps, "MemorySummary", json_pack("{s:b}",
+		"TotalSystemMemoryGiB@Redfish.OptionalOnCreate", 1));
 	json_object_set_new(caps, "Oem@Redfish.OptionalOnCreate", json_true());
-	json_object_set_new(caps, "Oem", rf_oem(RF_T_OEM_SYSTEM, json_pack("{s:b, s:b, s:o}",
+	json_object_set_new(caps, "Oem", rf_oem(RF_T_OEM_SYSTEM, json_pack("{s:b, s:b, s:o, s:b, s:b}",
 		"OsProfile@Redfish.OptionalOnCreate", 1,
 		"OsProfile@Redfish.SetOnlyOnCreate", 1,
-		"OsProfile@Redfish.AllowableValues", names)));
+		"OsProfile@Redfish.AllowableValues", names,
+		"IoHostBridges@Redfish.OptionalOnCreate", 1,
+		"Socket@Redfish.OptionalOnCreate", 1)));
 	return caps;
 }
 
@@ -75,89 +88,22 @@ static void systems_get(struct redfish *rf, const struct rf_request *req,
 	rf_send(res, 200, rf_system_json(rf, p));
 }
 
-static const struct rf_prop create_links[] = {
-	{ "ResourceBlocks", RF_LINKS, RF_REQUIRED, NULL },
-	{ "ResourceBlocks@odata.count", RF_STRING, RF_READONLY, NULL },
-	{ "Chassis", RF_LINKS, RF_READONLY, NULL },
-	{ NULL, 0, 0, NULL },
-};
-
-static const struct rf_prop create_dhp[] = {
-	{ "OsProfile", RF_STRING, 0, NULL },
-	{ "@odata.type", RF_STRING, 0, NULL },	/* as a GET shows it; not checked */
-	{ NULL, 0, 0, NULL },
-};
-
-static const struct rf_prop create_oem[] = {
-	{ "Dhp", RF_OBJECT, 0, create_dhp },
-	{ NULL, 0, 0, NULL },
-};
-
-static const struct rf_prop create_props[] = {
-	{ "Name", RF_STRING, RF_REQUIRED, NULL },
-	{ "Links", RF_OBJECT, RF_REQUIRED, create_links },
-	{ "Oem", RF_OBJECT, 0, create_oem },
-	RF_SYSTEM_READONLY,
-	{ NULL, 0, 0, NULL },
-};
-
-/* The units of a list of resource block links, into ids[max]. */
-static int block_ids(struct redfish *rf, struct http_response *res, const json_t *blocks,
-		     const char **ids, size_t max, size_t *ret_n)
-{
-	size_t i;
-	json_t *link;
-
-	if (json_array_size(blocks) > max) {
-		rf_error(res, 400, "PropertyValueIncorrect",
-			 "Compose the partition with fewer units, then add more.",
-			 "The property 'Links/ResourceBlocks' with the requested value of '%zu "
-			 "resource blocks' could not be written because the value is not "
-			 "acceptable for the property (at most %zu).", json_array_size(blocks), max);
-		return -EINVAL;
-	}
-	json_array_foreach(blocks, i, link) {
-		struct dhp_unit *u;
-
-		if (rf_block_ref(rf, res, link, &u) < 0)
-			return -EINVAL;
-		ids[i] = u->id;
-	}
-	*ret_n = json_array_size(blocks);
-	return 0;
-}
-
 static void systems_create(struct redfish *rf, const struct rf_request *req,
 			   struct http_response *res)
 {
-	const char *ids[DHP_OP_MAX_UNITS];
-	struct dhp_request rq = { .verb = DHP_VERB_CREATE, .units = ids };
+	struct dhp_request rq = { .verb = DHP_VERB_CREATE };
 	struct dhp_error err = { 0 };
-	const json_t *profile;
+	struct rf_create c;
 	struct dhp_partition *p;
-	uint64_t op_id;
+	json_t *body;
 
-	if (rf_check(res, req->body, create_props, NULL) < 0)
+	if (rf_create_parse(rf, res, req->body, &c) < 0 || rf_create_plan(rf, res, &c, 0) < 0)
 		return;
-	rq.partition = json_string_value(json_object_get(req->body, "Name"));
-	profile = json_object_get(json_object_get(json_object_get(req->body, "Oem"), "Dhp"),
-				  "OsProfile");
-	rq.profile = profile ? json_string_value(profile) : "linux";
-	if (!dhp_profile_find(rq.profile)) {
-		rf_bad_value(res, NULL, "Oem/Dhp/OsProfile", rq.profile);
-		return;
-	}
-	if (!strcmp(rq.partition, RF_CAPS_ID) || !strcmp(rq.partition, "Members")) {
-		rf_error(res, 409, "ResourceAlreadyExists", "Choose another name.",
-			 "The requested resource of type ComputerSystem with the property Name "
-			 "with the value '%s' already exists.", rq.partition);
-		return;
-	}
-	if (block_ids(rf, res, json_object_get(json_object_get(req->body, "Links"),
-					       "ResourceBlocks"),
-		      ids, DHP_OP_MAX_UNITS, &rq.n_units) < 0)
-		return;
-	if (dhp_core_submit(rf_core(rf), &rq, &op_id, &err) < 0) {
+	rq.partition = c.name;
+	rq.profile = c.profile;
+	rq.units = c.ids;
+	rq.n_units = c.n_ids;
+	if (dhp_core_submit(rf_core(rf), &rq, NULL, &err) < 0) {
 		rf_error_from(res, &err);
 		return;
 	}
@@ -165,7 +111,12 @@ static void systems_create(struct redfish *rf, const struct rf_request *req,
 	 * loop's next turn, and its body already shows the units. */
 	p = rf_partition(rf, rq.partition);
 	http_header(res, "Location", RF_SYSTEMS "/%s", rq.partition);
-	rf_send(res, 201, p ? rf_system_json(rf, p) : NULL);
+	body = p ? rf_system_json(rf, p) : NULL;
+	/* Which blocks the planner picked, and why: in this answer only. */
+	if (body && c.sized)
+		json_object_set_new(json_object_get(json_object_get(body, "Oem"), "Dhp"), "Plan",
+				    rf_plan_json(rf, &c.plan));
+	rf_send(res, 201, body);
 }
 
 static void systems_delete(struct redfish *rf, const struct rf_request *req,
