@@ -86,13 +86,14 @@ static void test_locality(void)
 	CHECK_INT(plan.n_take, 11);
 	CHECK_INT(plan.n_steps, 4);
 	CHECK_STR(plan.steps[0].reason, "socket 0 (home) has 4 free processors: 4 taken");
+	/* topologies/demo: sockets 0 and 1 share a board (16), 2 is across (21). */
 	CHECK_STR(plan.steps[1].reason,
-		  "socket 1 (distance 21) has 4 free processors: gives the rest (2)");
+		  "socket 1 (distance 16) has 4 free processors: gives the rest (2)");
 	CHECK(strstr(plan.steps[2].reason, "4 taken (8 GiB)"));
 	CHECK(strstr(plan.home_reason, "most free capacity"));
-	/* A socket asked for is home. */
+	/* A socket asked for is home; its board-mate (3) is nearest. */
 	req.socket = 2;
-	CHECK_STR(plan_ok(&req, &plan), "s2-cpu0 s2-cpu1 s2-cpu2 s2-cpu3 s0-cpu0 s0-cpu1 "
+	CHECK_STR(plan_ok(&req, &plan), "s2-cpu0 s2-cpu1 s2-cpu2 s2-cpu3 s3-cpu0 s3-cpu1 "
 		  "s2-mem0 s2-mem1 s2-mem2 s2-mem3 s2-iohb0");
 	/* The home socket is the one with most of what is asked. */
 	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-cpu1 s0-cpu2 s0-mem0", NULL), 0);

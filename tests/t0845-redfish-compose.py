@@ -121,7 +121,7 @@ def test_post_by_size(d):
     plan = body["Oem"]["Dhp"]["Plan"]
     check(plan["HomeSocket"] == 0, plan)
     check(plan["Steps"][1]["Reason"] ==
-          "socket 1 (distance 21) has 4 free processors: gives the rest (2)", plan)
+          "socket 1 (distance 16) has 4 free processors: gives the rest (2)", plan)
     check(body["ProcessorSummary"]["Count"] == 6, body["ProcessorSummary"])
     if validate:
         validate(body)
