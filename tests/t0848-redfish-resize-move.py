@@ -251,6 +251,54 @@ def test_dhpctl(c):
     check(out.returncode == 2, out.stderr)
 
 
+def processors(c, name):
+    return c.get(SYSTEMS + "/" + name)["ProcessorSummary"]["Count"]
+
+
+def test_resize_sizes(c):
+    """A resize to sizes: the planner picks (locality first), Preview
+    changes nothing, the plan runs as one operation; dhpctl prints it."""
+    c.call("POST", SYSTEMS, {"Name": "sz", "ProcessorSummary": {"Count": 1},
+                             "MemorySummary": {"TotalSystemMemoryGiB": 2}}, expect=201)
+    for _ in range(3000):
+        if c.get(SYSTEMS + "/sz")["Oem"]["Dhp"]["Task"] is None:
+            break
+        time.sleep(0.01)
+    sz = SYSTEMS + "/sz" + RESIZE
+    before = c.snapshot()
+    _, _, doc = c.call("POST", sz, {"ProcessorCount": 3, "Preview": True}, expect=200)
+    steps = doc["Plan"]["Steps"]
+    check(steps and all(st["Action"] == "Take" and st["Type"] == "processor" for st in steps),
+          doc)
+    check(sum(len(st["ResourceBlocks"]) for st in steps) == 2 and steps[0]["Reason"], doc)
+    check(c.snapshot() == before, "a Preview changed something")
+    c.task("POST", sz, {"ProcessorCount": 3})
+    check(processors(c, "sz") == 3, c.get(SYSTEMS + "/sz"))
+    _, _, doc = c.call("POST", sz, {"ProcessorCount": 3}, expect=200)
+    check(doc["Plan"]["Steps"] == [], "already that size: %s" % doc)
+    c.task("POST", sz, {"ProcessorCount": 1})
+    check(processors(c, "sz") == 1, c.get(SYSTEMS + "/sz"))
+    c.error("POST", sz, {"ProcessorCount": 0}, 400, "ActionParameterValueError")
+    c.error("POST", sz, {"MemoryGiB": 0.0001}, 400, "ActionParameterValueError")
+    c.error("POST", sz, {"ProcessorCount": 2, "Add": [blk("s2-cpu1")]}, 400,
+            "ActionParameterValueError")
+    c.error("POST", sz, {"Preview": True}, 400, "ActionParameterMissing")
+    c.error("POST", sz, {"ProcessorCount": "2"}, 400, "ActionParameterValueTypeError")
+    before = c.snapshot()
+    status, _, doc = c.call("POST", sz, {"ProcessorCount": 999})
+    check(status in (400, 409) and "free" in json.dumps(doc), "%d %s" % (status, doc))
+    check(c.snapshot() == before, "a refused resize changed something")
+    out = run_ctl(c.dhpd, "resize", "sz", "--processors", "2", "--dry-run")
+    check(out.returncode == 0 and "would be resized" in out.stdout and "take" in out.stdout,
+          out.stdout + out.stderr)
+    check(processors(c, "sz") == 1, "the dry run changed nothing")
+    out = run_ctl(c.dhpd, "resize", "sz", "--processors", "2")
+    check(out.returncode == 0 and "resized" in out.stdout, out.stdout + out.stderr)
+    check(processors(c, "sz") == 2, c.get(SYSTEMS + "/sz"))
+    out = run_ctl(c.dhpd, "resize", "sz", "--processors", "2", "--add", "s2-cpu1")
+    check(out.returncode == 2, out.stderr)
+
+
 CASES = [
     ("setup", test_setup),
     ("resize", test_resize),
@@ -259,6 +307,7 @@ CASES = [
     ("move refused", test_move_refused),
     ("spare pool", test_spare),
     ("dhpctl", test_dhpctl),
+    ("resize to sizes", test_resize_sizes),
 ]
 
 

@@ -45,8 +45,12 @@ int cmd_resize(struct ctl *ctl, const struct ctl_args *args)
 
 	if (!ctl_valid_name(name))
 		return ctl_usage("bad partition name \"%s\"", name);
+	if (ctl_arg_opt(args, "processors") || ctl_arg_opt(args, "memory") ||
+	    ctl_arg_opt(args, "io-bridges") || ctl_arg_opt(args, "dry-run"))
+		return cmd_resize_sized(ctl, args);
 	if (!add && !remove)
-		return ctl_usage("resize takes --add UNIT,..., --remove UNIT,..., or both");
+		return ctl_usage("resize takes --add UNIT,..., --remove UNIT,..., or both; "
+				 "or sizes: --processors N, --memory SIZE, --io-bridges N");
 	body = json_object();
 	for (int i = 0; i < 2; i++) {
 		const char *csv = i ? remove : add;

@@ -89,17 +89,24 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "picked among the identical free units unless --spare names it.",
 	  "dhpctl replace web s0-mem0 --spare s0-mem2",
 	  { { "spare", "UNIT", "the free unit to take UNIT's place" } }, 2, 2, cmd_replace },
-	{ "resize", "NAME [--add UNIT,...] [--remove UNIT,...] [--on-restart]",
-	  "add and remove units as one operation",
+	{ "resize", "NAME [--add UNIT,...] [--remove UNIT,...] [--on-restart] | "
+	  "NAME [--processors N] [--memory SIZE] [--io-bridges N] [--dry-run]",
+	  "add and remove units as one operation, named or planned from sizes",
 	  "Resize the partition NAME by a plan: the units of --add join it and those of "
 	  "--remove leave it, as one operation (#DhpComputerSystem.Resize): every step is "
 	  "done, or every step is undone. Running, the steps are hot adds and hot removes "
 	  "(adds first); stopped, or with --on-restart, changes for its next start. The plan "
-	  "is refused whole, naming the step, when the OS cannot do one of its steps.",
-	  "dhpctl resize web --add s1-cpu0,s1-mem0 --remove s0-cpu1",
+	  "is refused whole, naming the step, when the OS cannot do one of its steps. Or "
+	  "state the sizes to reach and let dhpd plan by locality: the plan is printed, each "
+	  "step with its reason, then run; --dry-run prints it and changes nothing.",
+	  "dhpctl resize web --processors 4 --dry-run",
 	  { { "add", "UNIT,...", "free units to add (not spares)" },
 	    { "remove", "UNIT,...", "units of NAME to remove" },
-	    { "on-restart", NULL, "stage the plan; it applies at the next restart" } },
+	    { "on-restart", NULL, "stage the plan; it applies at the next restart" },
+	    { "processors", "N", "sizes: processors NAME should have" },
+	    { "memory", "SIZE", "sizes: memory NAME should have (GiB, or MiB, GiB, TiB)" },
+	    { "io-bridges", "N", "sizes: I/O host bridges NAME should have" },
+	    { "dry-run", NULL, "sizes: print the plan only" } },
 	  1, 1, cmd_resize },
 	{ "move", "UNIT[,UNIT...] FROM TO", "move units between two running partitions",
 	  "Move units from the running partition FROM to the running partition TO as one "

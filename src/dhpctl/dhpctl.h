@@ -149,6 +149,7 @@ int cmd_power(struct ctl *ctl, const struct ctl_args *args);	/* power-on, power-
 int cmd_partitions(struct ctl *ctl, const struct ctl_args *args);	/* cmd-partitions.c */
 int cmd_create(struct ctl *ctl, const struct ctl_args *args);
 int cmd_create_sized(struct ctl *ctl, const struct ctl_args *args);	/* cmd-plan.c */
+int cmd_resize_sized(struct ctl *ctl, const struct ctl_args *args);	/* cmd-plan.c */
 int cmd_delete(struct ctl *ctl, const struct ctl_args *args);
 int cmd_reset(struct ctl *ctl, const struct ctl_args *args);	/* start, stop, restart */
 int cmd_add(struct ctl *ctl, const struct ctl_args *args);	/* cmd-compose.c */

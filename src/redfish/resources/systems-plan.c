@@ -221,12 +221,12 @@ json_t *rf_plan_json(struct redfish *rf, const struct dhp_plan *plan)
 		for (uint32_t i = 0; blocks && i < st->n; i++)
 			json_array_append_new(blocks, rf_link(RF_BLOCKS "/%s",
 				server->units[plan->units[st->first + i]].id));
-		json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:i, s:o, s:s}",
+		json_array_append_new(steps, json_pack("{s:s, s:s, s:I, s:I, s:o, s:s}",
 			"Action", st->give_back ? "GiveBack" : "Take",
 			"Type", dhp_unit_type_name(st->type),
 			"Socket", (json_int_t)st->socket, "Distance", (json_int_t)st->distance,
 			"ResourceBlocks", blocks ? blocks : json_null(), "Reason", st->reason));
 	}
-	return json_pack("{s:i, s:s, s:o}", "HomeSocket", (json_int_t)plan->home,
+	return json_pack("{s:I, s:s, s:o}", "HomeSocket", (json_int_t)plan->home,
 			 "HomeReason", plan->home_reason, "Steps", steps ? steps : json_null());
 }

@@ -5,6 +5,11 @@
  *
  *   #DhpComputerSystem.Resize {"Add": [links], "Remove": [links],
  *                              "@Redfish.OperationApplyTime": ...}
+ *                          or {"ProcessorCount": n, "MemoryGiB": x,
+ *                              "IoHostBridges": n, "Preview": bool}: the
+ *                              sizes to reach; the planner (core/plan.h)
+ *                              picks what to add and remove, and Preview
+ *                              answers the plan (200) and changes nothing
  *   #DhpComputerSystem.Move   {"ResourceBlocks": [links],
  *                              "TargetSystem": link}
  *
@@ -14,6 +19,7 @@
  */
 #include "redfish/resources/resources.h"
 
+#include <math.h>
 #include <string.h>
 
 #define RESIZE "DhpComputerSystem.Resize"
@@ -22,9 +28,15 @@
 const struct rf_prop rf_resize_params[] = {
 	{ "Add", RF_LINKS, 0, NULL },
 	{ "Remove", RF_LINKS, 0, NULL },
+	{ "ProcessorCount", RF_INTEGER, 0, NULL },
+	{ "MemoryGiB", RF_NUMBER, 0, NULL },
+	{ "IoHostBridges", RF_INTEGER, 0, NULL },
+	{ "Preview", RF_BOOL, 0, NULL },
 	{ "@Redfish.OperationApplyTime", RF_STRING, 0, NULL },
 	{ NULL, 0, 0, NULL },
 };
+
+static const char *const size_params[] = { "ProcessorCount", "MemoryGiB", "IoHostBridges" };
 
 const struct rf_prop rf_move_params[] = {
 	{ "ResourceBlocks", RF_LINKS, RF_REQUIRED, NULL },
@@ -68,6 +80,81 @@ static struct dhp_partition *plan_partition(struct redfish *rf, const struct rf_
 	return p;
 }
 
+static int bad_size(struct http_response *res, const char *param, const char *why)
+{
+	rf_error(res, 400, "ActionParameterValueError", why,
+		 "The value for the parameter %s in the action %s is invalid.", param, RESIZE);
+	return -EINVAL;
+}
+
+/* The sizes of body as a plan request for partition (DHP_PLAN_KEEP for
+ * those not given): 0, or -EINVAL with a 400 in res. */
+static int read_targets(struct http_response *res, const json_t *body, const char *partition,
+			struct dhp_plan_request *want)
+{
+	const json_t *procs = json_object_get(body, "ProcessorCount");
+	const json_t *gib = json_object_get(body, "MemoryGiB");
+	const json_t *io = json_object_get(body, "IoHostBridges");
+	double mib = gib ? json_number_value(gib) * 1024.0 : 0;
+
+	*want = (struct dhp_plan_request){ .partition = partition, .processors = DHP_PLAN_KEEP,
+					   .memory_mib = DHP_PLAN_KEEP,
+					   .io_bridges = DHP_PLAN_KEEP, .socket = -1 };
+	if (procs && json_integer_value(procs) < 1)
+		return bad_size(res, "ProcessorCount", "Ask for one processor or more.");
+	if (gib && (!(mib >= 1.0) || mib > 9.0e15 || mib != floor(mib)))
+		return bad_size(res, "MemoryGiB", "Ask for a positive size, a whole number of MiB.");
+	if (io && json_integer_value(io) < 0)
+		return bad_size(res, "IoHostBridges", "Ask for 0 or more.");
+	if (procs)
+		want->processors = json_integer_value(procs);
+	if (gib)
+		want->memory_mib = (int64_t)mib;
+	if (io)
+		want->io_bridges = json_integer_value(io);
+	return 0;
+}
+
+/* A resize to sizes: planned, then previewed (200, the plan) or run as a
+ * resize of the plan's units. */
+static void resize_to_sizes(struct redfish *rf, const struct rf_request *req,
+			    struct http_response *res, struct dhp_request *rq)
+{
+	struct dhp_server *server = dhp_core_server(rf_core(rf));
+	struct dhp_plan_request want;
+	struct dhp_error err = { 0 };
+	struct dhp_plan plan;
+	size_t n_add = 0, n_remove = 0;
+
+	if (json_object_get(req->body, "Add") || json_object_get(req->body, "Remove")) {
+		bad_size(res, "Add", "Name the resource blocks (Add, Remove) or ask for sizes "
+			 "(ProcessorCount, MemoryGiB, IoHostBridges): not both.");
+		return;
+	}
+	if (read_targets(res, req->body, rq->partition, &want) < 0)
+		return;
+	if (dhp_core_plan(rf_core(rf), &want, &plan, &err) < 0) {
+		rf_error_from(res, &err);
+		return;
+	}
+	if (json_is_true(json_object_get(req->body, "Preview")) || !plan.n_units) {
+		rf_send(res, 200, json_pack("{s:o}", "Plan", rf_plan_json(rf, &plan)));
+		return;
+	}
+	for (uint32_t s = 0; s < plan.n_steps; s++)
+		for (uint32_t i = 0; i < plan.steps[s].n; i++) {
+			const char *id = server->units[plan.units[plan.steps[s].first + i]].id;
+
+			if (plan.steps[s].give_back)
+				((const char **)rq->remove_units)[n_remove++] = id;
+			else
+				((const char **)rq->units)[n_add++] = id;
+		}
+	rq->n_units = n_add;
+	rq->n_remove = n_remove;
+	rf_submit(rf, res, rq);
+}
+
 void rf_systems_resize(struct redfish *rf, const struct rf_request *req,
 		       struct http_response *res)
 {
@@ -79,6 +166,18 @@ void rf_systems_resize(struct redfish *rf, const struct rf_request *req,
 	if (!plan_partition(rf, req, res) || rf_check(res, req->body, rf_resize_params, RESIZE) < 0 ||
 	    rf_apply_time(res, req->body, RESIZE, &rq.on_restart) < 0)
 		return;
+	for (size_t i = 0; i < sizeof(size_params) / sizeof(size_params[0]); i++)
+		if (json_object_get(req->body, size_params[i])) {
+			resize_to_sizes(rf, req, res, &rq);
+			return;
+		}
+	if (json_object_get(req->body, "Preview")) {
+		rf_error(res, 400, "ActionParameterMissing", "Preview a resize to sizes: add "
+			 "ProcessorCount, MemoryGiB or IoHostBridges.",
+			 "The action %s requires the parameter ProcessorCount to be present in "
+			 "the request body.", RESIZE);
+		return;
+	}
 	n_add = block_ids(rf, res, RESIZE, "Add", json_object_get(req->body, "Add"), adds);
 	if (n_add < 0)
 		return;
