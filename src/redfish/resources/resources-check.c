@@ -96,9 +96,14 @@ static const struct rf_prop *find_prop(const struct rf_prop *props, const char *
 static int check_object(struct check *c, const json_t *obj, const struct rf_prop *props,
 			const char *prefix);
 
-/* An array of links; in a PATCH, {} and null elements too (they keep or
- * remove the element at their place: systems-patch.c). */
-static int check_links(struct check *c, const json_t *val, bool patch, const char *path)
+/*
+ * An array whose elements are each checked: strings when props is NULL,
+ * else objects of props (links: link_props). In a PATCH of links, {} and
+ * null elements too (they keep or remove the element at their place:
+ * systems-patch.c).
+ */
+static int check_array(struct check *c, const json_t *val, const struct rf_prop *props,
+		       bool patch, const char *path)
 {
 	char sub[PATH_MAX_LEN + 24];	/* path and an index */
 	size_t i;
@@ -110,44 +115,9 @@ static int check_links(struct check *c, const json_t *val, bool patch, const cha
 		snprintf(sub, sizeof(sub), "%s/%zu", path, i);
 		if (patch && (json_is_null(item) || (json_is_object(item) && !json_object_size(item))))
 			continue;
-		if (!json_is_object(item))
+		if (!props ? !json_is_string(item) : !json_is_object(item))
 			return fail_type(c, sub, item);
-		if (check_object(c, item, link_props, sub) < 0)
-			return -EINVAL;
-	}
-	return 0;
-}
-
-static int check_strings(struct check *c, const json_t *val, const char *path)
-{
-	char sub[PATH_MAX_LEN + 24];	/* path and an index */
-	size_t i;
-	json_t *item;
-
-	if (!json_is_array(val))
-		return fail_type(c, path, val);
-	json_array_foreach(val, i, item) {
-		snprintf(sub, sizeof(sub), "%s/%zu", path, i);
-		if (!json_is_string(item))
-			return fail_type(c, sub, item);
-	}
-	return 0;
-}
-
-static int check_objects(struct check *c, const json_t *val, const struct rf_prop *props,
-			 const char *path)
-{
-	char sub[PATH_MAX_LEN + 24];	/* path and an index */
-	size_t i;
-	json_t *item;
-
-	if (!json_is_array(val))
-		return fail_type(c, path, val);
-	json_array_foreach(val, i, item) {
-		snprintf(sub, sizeof(sub), "%s/%zu", path, i);
-		if (!json_is_object(item))
-			return fail_type(c, sub, item);
-		if (check_object(c, item, props, sub) < 0)
+		if (props && check_object(c, item, props, sub) < 0)
 			return -EINVAL;
 	}
 	return 0;
@@ -169,11 +139,11 @@ static int check_value(struct check *c, const json_t *val, const struct rf_prop 
 					   : fail_type(c, path, val);
 	case RF_LINKS:
 	case RF_LINKS_PATCH:
-		return check_links(c, val, p->kind == RF_LINKS_PATCH, path);
+		return check_array(c, val, link_props, p->kind == RF_LINKS_PATCH, path);
 	case RF_STRINGS:
-		return check_strings(c, val, path);
+		return check_array(c, val, NULL, false, path);
 	case RF_OBJECTS:
-		return check_objects(c, val, p->sub, path);
+		return check_array(c, val, p->sub, false, path);
 	case RF_INTEGER:
 		return json_is_integer(val) ? 0 : fail_type(c, path, val);
 	case RF_NUMBER:
