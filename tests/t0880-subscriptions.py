@@ -170,6 +170,14 @@ def test_delivery(d, rx):
     req(d, "PATCH", uri, {"Context": "ctx-2"}, expect=200)
     check(req(d, "GET", uri, expect=200)[2]["Context"] == "ctx-2", "Context patched")
     req(d, "PATCH", uri, {"Destination": "http://127.0.0.1:1/x"}, expect=400)
+    # If-Match: a stale ETag is 412 for PATCH and DELETE, nothing changed;
+    # the current one is taken.
+    stale = {"If-Match": 'W/"0000000000000000"'}
+    req(d, "PATCH", uri, {"Context": "stale"}, expect=412, headers=stale)
+    req(d, "DELETE", uri, expect=412, headers=stale)
+    _, hdrs, doc = req(d, "GET", uri, expect=200)
+    check(doc["Context"] == "ctx-2", "a refused PATCH changed Context")
+    req(d, "PATCH", uri, {"Context": "ctx-2"}, expect=200, headers={"If-Match": hdrs["etag"]})
     n = len(rx.events)
     decompose(d, "web")
     check(rx.wait(lambda e: e[2].get("Context") == "ctx-2"), "new Context delivered")

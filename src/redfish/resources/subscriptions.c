@@ -284,7 +284,9 @@ void rf_sub_patch(struct redfish *rf, const struct rf_request *req, struct http_
 	struct dhp_error err = { 0 };
 	char *old_context, *new_context;
 
-	if (!sub || rf_check(res, req->body, patch_props, NULL) < 0)
+	/* Preconditions first: a stale ETag is 412 whatever the body says. */
+	if (!sub || rf_precondition(res, req->if_match, sub_json(sub)) < 0 ||
+	    rf_check(res, req->body, patch_props, NULL) < 0)
 		return;
 	if (context && strlen(context) > RF_SUB_CONTEXT_MAX) {
 		format_error(res, "Context", context);
@@ -321,7 +323,7 @@ void rf_sub_delete(struct redfish *rf, const struct rf_request *req, struct http
 	struct rf_sub *sub = find(rf, req, res);
 	struct dhp_error err = { 0 };
 
-	if (!sub)
+	if (!sub || rf_precondition(res, req->if_match, sub_json(sub)) < 0)
 		return;
 	if (rf_subs_delete(rf_get_subs(rf), sub, &err) < 0) {
 		rf_error_from(res, &err);
