@@ -76,7 +76,8 @@ def t_odata_version(d):
 
 def t_allow(d):
     for path, methods in ((V1 + "/", {"GET", "HEAD"}), (SYSTEMS, {"GET", "HEAD", "POST"}),
-                          (BLOCKS + "/s0-cpu0", {"GET", "HEAD"})):
+                          (BLOCKS + "/s0-cpu0", {"GET", "HEAD", "PATCH"}),
+                          (V1 + "/TaskService", {"GET", "HEAD"})):
         for method in ("GET", "HEAD"):
             st, h, _ = get(d, path, method=method)
             check(st == 200, "%s %s: %d" % (method, path, st))
