@@ -74,7 +74,7 @@ static json_t *preview_system(struct redfish *rf, const struct rf_create *c)
 	dhp = json_pack("{s:s}", "OsProfile", c->profile);
 	if (dhp && c->sized)
 		json_object_set_new(dhp, "Plan", rf_plan_json(rf, &c->plan));
-	return json_pack("{s:s, s:{s:o}, s:{s:i}, s:{s:f}, s:o}", "Name", c->name,
+	return json_pack("{s:s, s:{s:o}, s:{s:I}, s:{s:f}, s:o}", "Name", c->name,
 			 "Links", "ResourceBlocks", blocks ? blocks : json_null(),
 			 "ProcessorSummary", "Count", (json_int_t)procs,
 			 "MemorySummary", "TotalSystemMemoryGiB", (double)bytes / (double)(1ull << 30),
