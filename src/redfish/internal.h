@@ -94,6 +94,16 @@ uint64_t rf_now_s(struct redfish *rf);
 int rf_authenticate(struct redfish *rf, const struct http_request *req,
 		    struct auth_principal *ret_who, struct dhp_error *err);
 
+/*
+ * A part of a body that depends only on key (and on kind, which names
+ * what make() makes): made by make(key) once, then shared; a new
+ * reference, or NULL when out of memory. Every body it is put in shares
+ * it, so nothing may change it after (rf_query_select copies what it
+ * prunes).
+ */
+json_t *rf_cached(struct redfish *rf, const char *kind, const char *key,
+		  json_t *(*make)(const char *key));
+
 /* ---- errors.c ---- */
 
 /*

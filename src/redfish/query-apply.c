@@ -132,14 +132,25 @@ void rf_query_select(json_t *obj, const json_t *tree)
 
 		if (!strncmp(key, "@odata.", 7) || json_is_true(sel))
 			continue;
+		/* What is pruned is a copy: a body may share its parts with
+		 * others (rf_cached). */
 		if (!sel) {
 			json_object_del(obj, key);
 		} else if (json_is_object(value)) {
+			value = json_copy(value);
+			if (json_object_set_new(obj, key, value) < 0)
+				continue;
 			rf_query_select(value, sel);
 		} else if (json_is_array(value)) {
+			value = json_copy(value);
+			if (json_object_set_new(obj, key, value) < 0)
+				continue;
 			json_array_foreach(value, i, item)
-				if (json_is_object(item))
-					rf_query_select(item, sel);
+				if (json_is_object(item)) {
+					item = json_copy(item);
+					if (json_array_set_new(value, i, item) == 0)
+						rf_query_select(item, sel);
+				}
 		}
 	}
 }

@@ -7,6 +7,8 @@
  */
 #include "redfish/internal.h"
 
+#include "common/strindex.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,13 @@
 #include <strings.h>
 
 #define EXPIRE_EVERY_S 60u	/* dropping idle sessions is housekeeping */
+#define CACHE_SLOTS 256u	/* rf_cached(): direct-mapped by the key's hash */
+#define CACHE_KEY_MAX 96u
+
+struct cache_slot {
+	char key[CACHE_KEY_MAX];	/* kind, NUL, key */
+	json_t *value;			/* NULL when empty */
+};
 
 struct redfish {
 	struct redfish_config config;
@@ -27,6 +36,7 @@ struct redfish {
 	uint64_t expired_at;		/* rf_now_s of the last auth_sessions_expire */
 	struct rf_reservation *reservations;	/* resources/reservations.c */
 	uint64_t last_reservation;
+	struct cache_slot cache[CACHE_SLOTS];	/* rf_cached() */
 };
 
 /* Every answer carries them (DSP0266: OData-Version on every response;
@@ -68,6 +78,8 @@ void redfish_free(struct redfish *rf)
 	rf_sse_free(rf->events);
 	rf_subs_free(rf->subs);
 	rf_reservations_free(rf);
+	for (unsigned i = 0; i < CACHE_SLOTS; i++)
+		json_decref(rf->cache[i].value);
 	free(rf);
 }
 
@@ -180,4 +192,34 @@ int rf_authenticate(struct redfish *rf, const struct http_request *cred,
 	if (r == -EAGAIN)
 		return r;	/* err says for how long */
 	return r < 0 ? dhp_error_set(err, -EACCES, "wrong user name or password") : 0;
+}
+
+/*
+ * A GET of a partition was a sixth slower once its body had grown its OEM
+ * actions and its OS's capabilities: jansson allocates every value, and
+ * these parts, the same for every GET of a partition (or of a profile),
+ * were made again each time. Made once and shared instead. A key that
+ * does not fit, or a slot taken by another key, is made afresh (and the
+ * slot then keeps the newer): the cache only saves work.
+ */
+json_t *rf_cached(struct redfish *rf, const char *kind, const char *key,
+		  json_t *(*make)(const char *key))
+{
+	size_t nk = strlen(kind) + 1, nkey = strlen(key) + 1;
+	struct cache_slot *slot;
+	json_t *value;
+
+	if (nk + nkey > CACHE_KEY_MAX)
+		return make(key);
+	slot = &rf->cache[dhp_fnv1a(dhp_fnv1a(DHP_FNV_OFFSET, kind, nk), key, nkey) % CACHE_SLOTS];
+	if (slot->value && !memcmp(slot->key, kind, nk) && !memcmp(slot->key + nk, key, nkey))
+		return json_incref(slot->value);
+	value = make(key);
+	if (!value)
+		return NULL;
+	json_decref(slot->value);
+	memcpy(slot->key, kind, nk);
+	memcpy(slot->key + nk, key, nkey);
+	slot->value = json_incref(value);
+	return value;
 }

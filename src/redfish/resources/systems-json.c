@@ -72,7 +72,8 @@ static json_t *status(const struct dhp_partition *p, const struct tally *t)
 }
 
 /* The actions and where to post them. */
-static json_t *actions(const char *name)
+/* The partition's actions: they depend on its name only (rf_cached). */
+static json_t *make_actions(const char *name)
 {
 	char reset[160], add[160], rm[160], replace[160], info[160];
 	char resize[160], resize_info[160], move[160], move_info[160];
@@ -146,8 +147,9 @@ static void add_units(struct dhp_core *core, const struct dhp_partition *p, json
  * Oem.Dhp.Type words). Clients (the web console) show it and disable what
  * it forbids without a copy of the table; the engine refuses it anyway.
  */
-static json_t *online_caps(const struct dhp_os_profile *profile)
+static json_t *make_online_caps(const char *profile_name)
 {
+	const struct dhp_os_profile *profile = dhp_profile_find(profile_name);
 	static const char *const keys[DHP_ONLINE_ACTION_MAX] = {
 		[DHP_ONLINE_ADD] = "HotAdd",
 		[DHP_ONLINE_REMOVE] = "HotRemove",
@@ -217,13 +219,14 @@ json_t *rf_system_json(struct redfish *rf, const struct dhp_partition *p)
 	json_object_set_new(sys, "Processors", rf_link(RF_SYSTEMS "/%s/Processors", p->name));
 	json_object_set_new(sys, "Memory", rf_link(RF_SYSTEMS "/%s/Memory", p->name));
 	json_object_set_new(sys, "Links", links);
-	json_object_set_new(sys, "Actions", actions(p->name));
+	json_object_set_new(sys, "Actions", rf_cached(rf, "actions", p->name, make_actions));
 	json_object_set_new(sys, "@Redfish.OperationApplyTimeSupport",
 			    json_pack("{s:s, s:[s,s]}", "@odata.type", RF_T_APPLYTIME,
 				      "SupportedValues", "Immediate", "OnReset"));
 	json_object_set_new(sys, "Oem", rf_oem(RF_T_OEM_SYSTEM, json_pack("{s:s, s:o, s:s, s:I, s:o, s:o, s:o, s:o}",
 		"OsProfile", p->profile ? p->profile->name : "linux",
-		"OnlineCapabilities", online_caps(p->profile ? p->profile : dhp_profile_find("linux")),
+		"OnlineCapabilities", rf_cached(rf, "caps", p->profile ? p->profile->name : "linux",
+						make_online_caps),
 		"State", dhp_partition_state_name(p->state),
 		"PartitionId", (json_int_t)p->id,
 		"BootMemory", t.boot ? rf_link(RF_BLOCKS "/%s", t.boot->id) : json_null(),
