@@ -115,6 +115,7 @@ static void test_distances(void)
 	struct dhp_plan plan;
 
 	open_tb(DEMO);
+	free(tb.server->distances);	/* the demo's own table */
 	tb.server->distances = malloc(sizeof(table));
 	memcpy(tb.server->distances, table, sizeof(table));
 	CHECK_STR(plan_ok(&req, &plan), "s0-cpu0 s0-cpu1 s0-cpu2 s0-cpu3 s3-cpu0 s3-cpu1 "
