@@ -2,10 +2,13 @@
 """Real partitions through dhpd's Redfish API, for the guest tests that
 drive dhpd --server qemu:... (t1420, t1430): a partition and its actions,
 its console (GET .../Oem/Dhp/Console), starting and cleaning up a QEMU
-dhpd, what the guest image has, and running a boot's steps in order."""
+dhpd, what the guest image has, running a boot's steps in order, and what
+topologies/demo's sockets look like from inside a guest (t1320, t1330)."""
 
 import glob
+import math
 import os
+import re
 import shutil
 import signal
 import time
@@ -18,6 +21,38 @@ BLOCKS = V1 + "/CompositionService/ResourceBlocks/"
 # dhpd boots build/guest/ of its working directory (docs/qemu.md), whatever
 # the build under test: a SANITIZE build has no image of its own.
 IMAGE = os.path.join(ROOT, "build", "guest")
+# The guest's /etc/dhp/numa report (guest/numa, with dhp.numa).
+NUMA_NODES = re.compile(r"dhp-guest: numa (node0 cpus=.*)")
+NUMA_DIST = re.compile(r"dhp-guest: numa distance (node.*)")
+# topologies/demo: two boards of two sockets (docs/topology.md), 2 GiB modules.
+DEMO_DIST = [[10, 16, 21, 21], [16, 10, 21, 21], [21, 21, 10, 16], [21, 21, 16, 10]]
+MODULE_KB = 2 * 1024 * 1024
+
+
+def nodes_of(line):
+    """{node: (cpulist, MemTotal kB)} from one report line. Linux brings a
+    node online with its first processor or memory: a node not online is
+    nodes 0-3's ("", 0)."""
+    out = {n: ("", 0) for n in range(4)}
+    for m in re.finditer(r"node(\d+) cpus=(\S*) mem=(\d+)", line):
+        out[int(m.group(1))] = (m.group(2), int(m.group(3)))
+    return out
+
+
+def socket_of(unit):
+    """s2-cpu1 -> 2."""
+    return int(unit[1:unit.index("-")])
+
+
+def expected_locality(units):
+    """Oem.Dhp.Locality as docs/redfish.md defines it, for demo units
+    (2 GiB modules), to three decimals as dhpd rounds it."""
+    cpus = [socket_of(u) for u in units if "-cpu" in u]
+    mems = [socket_of(u) for u in units if "-mem" in u]
+    if not cpus or not mems:
+        return None
+    v = sum(10 / DEMO_DIST[c][m] for c in cpus for m in mems) / (len(cpus) * len(mems))
+    return math.floor(v * 1000 + 0.5) / 1000
 
 
 class Partition:

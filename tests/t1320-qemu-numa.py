@@ -13,7 +13,6 @@ offline processor is in no node's cpulist, and the next one added gets a
 new slot in its socket's range, so it arrives in its node too.
 Usage: python3 tests/t1320-qemu-numa.py BUILD_DIR"""
 
-import math
 import os
 import re
 import sys
@@ -22,25 +21,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guestpart  # noqa: E402
 from dhptest import Results, check  # noqa: E402
-from guestpart import SYSTEMS, Partition  # noqa: E402
+from guestpart import (DEMO_DIST, MODULE_KB, SYSTEMS, NUMA_DIST as DIST,  # noqa: E402
+                       NUMA_NODES as NODES, Partition, expected_locality, nodes_of)
 
 results = Results()
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
-NODES = re.compile(r"dhp-guest: numa (node0 cpus=.*)")
-DIST = re.compile(r"dhp-guest: numa distance (node.*)")
-# topologies/demo: two boards of two sockets (docs/topology.md).
-DEMO_DIST = [[10, 16, 21, 21], [16, 10, 21, 21], [21, 21, 10, 16], [21, 21, 16, 10]]
-MODULE_KB = 2 * 1024 * 1024
-
-
-def nodes_of(line):
-    """{node: (cpulist, MemTotal kB)} from one report line. Linux brings a
-    node online with its first processor or memory: a node not online is
-    nodes 0-3's ("", 0)."""
-    out = {n: ("", 0) for n in range(4)}
-    for m in re.finditer(r"node(\d+) cpus=(\S*) mem=(\d+)", line):
-        out[int(m.group(1))] = (m.group(2), int(m.group(3)))
-    return out
 
 
 def check_distances(p):
@@ -89,18 +74,6 @@ def wait_nodes(p, want, what, timeout=60):
     print("# %s: %s" % (what, " ".join("node%d cpus=%s mem=%d" % (n, c, kb)
                                        for n, (c, kb) in sorted(seen["last"].items()))),
           flush=True)
-
-
-def expected_locality(units):
-    """Oem.Dhp.Locality as docs/redfish.md defines it, for demo units
-    (2 GiB modules), to three decimals as dhpd rounds it."""
-    sock = lambda u: int(u[1:u.index("-")])
-    cpus = [sock(u) for u in units if "-cpu" in u]
-    mems = [sock(u) for u in units if "-mem" in u]
-    if not cpus or not mems:
-        return None
-    v = sum(10 / DEMO_DIST[c][m] for c in cpus for m in mems) / (len(cpus) * len(mems))
-    return math.floor(v * 1000 + 0.5) / 1000
 
 
 def check_locality(p):
