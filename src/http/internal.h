@@ -85,6 +85,7 @@ struct http_server {
 	bool tls;
 	unsigned closed_in_run;		/* connections closed in this MHD_run */
 	size_t pushed_in_run;		/* TLS bytes GnuTLS wrote in this MHD_run */
+	unsigned handled_in_run;	/* requests given to the handler in it */
 	bool stopping;			/* http_free: closed connections do not linger */
 	struct http_stream *streams;
 	struct http_out *unflushed;	/* TLS bytes written in this MHD_run */

@@ -208,6 +208,7 @@ static void handle(struct http_req *r, const char *url, const char *method,
 	req.password = password;
 	req.authorization = header(r, "Authorization");
 	req.peer = peer(r, addr, sizeof(addr));
+	r->server->handled_in_run++;
 	h->handle(h->ctx, &req, res);
 	if (password)
 		explicit_bzero(password, strlen(password));
