@@ -70,7 +70,7 @@ function tile(u) {
     h("span", { class: "t-head" }, h("span", { class: "t-type", text: ABBR[u.type] }),
       h("span", { class: "t-id", text: u.id })),
     h("span", { class: "t-cap", text: capacity(u) }),
-    h("span", { class: "t-owner", text: u.owner || (u.detail && u.status === "StandbySpare" ? "free · spare" : "free") }),
+    h("span", { class: "t-owner", text: u.owner || (u.spare ? "free · spare pool" : "free") }),
     h("span", { class: "t-badges" },
       u.detail ? h("span", { class: "pw", text: u.powered ? "● on" : "○ off" }) : null,
       u.detail && u.health !== "OK" ? h("span", { class: "hl", text: u.health === "Warning" ? "▲ degraded" : "✖ failed" }) : null,

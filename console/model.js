@@ -65,6 +65,7 @@ function applyBlock(u, rb) {
     detail: true, type: d.Type, socket: d.Socket, index: d.Index, model: d.Model,
     sizeMiB: d.SizeMiB, devices: d.Devices, powered: d.Powered, boot: d.Boot,
     removable: d.Removable, staged: d.Staged, task: d.Task ? d.Task["@odata.id"] : null,
+    spare: d.Spare === true,
     health: rb.Status.Health, status: rb.Status.State,
     composition: rb.CompositionStatus.CompositionState,
   });
@@ -223,18 +224,19 @@ export function unitsOf(sys) {
   return (sys.Links.ResourceBlocks || []).map((l) => state.units.get(idOf(l))).filter(Boolean);
 }
 
-// A free, healthy unit identical to u (type, model, capacity), on u's
-// socket if there is one there, or null. (The API's own pick, without a
-// Spare, is the first identical one: the console names its choice.)
+// The free, healthy unit identical to u (type, model, capacity) that the
+// API itself would take for a hot replace without a Spare: from the spare
+// pool first, on u's socket first, then any other (docs/redfish.md); or
+// null. The console names it in the confirmation.
 export function spareFor(u) {
-  let other = null;
+  let best = null, bestRank = 4;
   for (const s of state.units.values())
     if (!s.owner && s.detail && s.id !== u.id && s.type === u.type && s.model === u.model &&
         s.sizeMiB === u.sizeMiB && s.health === "OK" && !s.task && !s.staged) {
-      if (s.socket === u.socket) return s;
-      other = other || s;
+      const rank = (s.spare ? 0 : 2) + (s.socket === u.socket ? 0 : 1);
+      if (rank < bestRank) [best, bestRank] = [s, rank];
     }
-  return other;
+  return best;
 }
 
 // A partition's colour and pattern, from its id: the same in every session
