@@ -13,18 +13,6 @@
 
 static struct testbed tb;
 
-static void open_demo(const char *topology)
-{
-	struct dhp_error err = { 0 };
-	int r;
-
-	tb.virtual_time = true;
-	r = tb_open(&tb, topology, &err);
-	CHECK_MSG(r == 0, "tb_open: %s", err.message);
-	if (r)
-		exit(1);
-}
-
 static void invariants(void)
 {
 	struct dhp_error err = { 0 };
@@ -82,7 +70,7 @@ static void test_lifecycle(void)
 {
 	struct dhp_error err = { 0 };
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	invariants();
 	CHECK_INT(tb_create(&tb, "web", "linux", "s0-cpu0 s0-mem0", &err), 0);
 	CHECK(partition("web") && partition("web")->state == DHP_PARTITION_STOPPED);
@@ -123,7 +111,7 @@ static void test_replace_boot_memory(void)
 {
 	struct dhp_error err = { 0 };
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "db", "linux", "s1-cpu0 s1-mem0", &err), 0);
 	ok(DHP_VERB_START, "db", NULL);
 	ok(DHP_VERB_REPLACE, "db", "s1-mem0");
@@ -142,7 +130,7 @@ static void test_named_spare(void)
 	};
 	struct dhp_op op;
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "a", "windows-server-2008-x64", "s0-cpu0 s0-mem0", &err), 0);
 	ok(DHP_VERB_START, "a", NULL);
 	CHECK_INT(tb_do_req(&tb, &req, &op, &err), 0);
@@ -160,7 +148,7 @@ static void test_refusals(void)
 {
 	struct dhp_error err = { 0 };
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-mem0", &err), 0);
 	CHECK_INT(tb_create(&tb, "w3", "windows-server-2003-sp1", "s1-cpu0 s1-mem0", &err), 0);
 	ok(DHP_VERB_START, "a", NULL);
@@ -200,7 +188,7 @@ static void test_staged_changes(void)
 	};
 	struct dhp_op op;
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "w3", "windows-server-2003-sp1", "s1-cpu0 s1-mem0", &err), 0);
 	ok(DHP_VERB_START, "w3", NULL);
 	ok(DHP_VERB_ADD, "w3", "s1-mem1");
@@ -236,7 +224,7 @@ static void test_static_server(void)
 	};
 	struct dhp_op op;
 
-	open_demo("topologies/static-demo");
+	tb_open_virtual(&tb, "topologies/static-demo");
 	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-mem0", &err), 0);
 	ok(DHP_VERB_START, "a", NULL);
 	refused(DHP_VERB_ADD, "a", "s0-cpu1", -EROFS, "statically partitioned");
@@ -253,7 +241,7 @@ static void test_offline_changes(void)
 {
 	struct dhp_error err = { 0 };
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0", &err), 0);
 	refused(DHP_VERB_START, "a", NULL, -ERANGE, "at least one processor and one memory");
 	ok(DHP_VERB_ADD, "a", "s0-mem0 s0-mem1");
@@ -282,7 +270,7 @@ static void test_conflicts(void)
 	uint64_t id = 0, id2 = 0;
 	struct dhp_op op;
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-mem0", &err), 0);
 	CHECK_INT(tb_create(&tb, "b", "linux", "s2-cpu0 s2-mem0", &err), 0);
 	ok(DHP_VERB_START, "a", NULL);
@@ -305,7 +293,7 @@ static void test_reopen(void)
 	struct dhp_error err = { 0 };
 	char dir[256], *before, *after;
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-mem0", &err), 0);
 	ok(DHP_VERB_START, "a", NULL);
 	ok(DHP_VERB_ADD, "a", "s0-cpu1");
@@ -337,7 +325,7 @@ static void test_uuid(void)
 	struct dhp_error err = { 0 };
 	char dir[256], a[DHP_UUID_LEN], b[DHP_UUID_LEN];
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-mem0", &err), 0);
 	CHECK_INT(tb_create(&tb, "b", "linux", "s1-cpu0 s1-mem0", &err), 0);
 	snprintf(a, sizeof(a), "%s", uuid_of("a"));
@@ -369,7 +357,7 @@ static void test_failed_partition(void)
 	struct dhp_error err = { 0 };
 	struct dhp_op op;
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-mem0 s0-mem1", &err), 0);
 	ok(DHP_VERB_START, "a", NULL);
 	CHECK_INT(dhp_sim_faults_configure(tb.backend, "notify:add-start=crash*1", &err), 0);
@@ -400,7 +388,7 @@ static void test_os_not_ready(void)
 	};
 	struct dhp_op op;
 
-	open_demo(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "a", "linux", "s0-cpu0 s0-mem0", &err), 0);
 	ok(DHP_VERB_START, "a", NULL);
 	CHECK(partition("a")->os_ready);

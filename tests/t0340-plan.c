@@ -16,18 +16,6 @@
 
 static struct testbed tb;
 
-static void open_tb(const char *topology)
-{
-	struct dhp_error err = { 0 };
-	int r;
-
-	tb.virtual_time = true;
-	r = tb_open(&tb, topology, &err);
-	CHECK_MSG(r == 0, "tb_open: %s", err.message);
-	if (r)
-		exit(1);
-}
-
 static struct dhp_plan_request new_req(int64_t procs, int64_t gib, int64_t io)
 {
 	return (struct dhp_plan_request){
@@ -79,7 +67,7 @@ static void test_locality(void)
 	struct dhp_plan_request req = new_req(6, 8, 1);
 	struct dhp_plan plan;
 
-	open_tb(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_STR(plan_ok(&req, &plan), "s0-cpu0 s0-cpu1 s0-cpu2 s0-cpu3 s1-cpu0 s1-cpu1 "
 		  "s0-mem0 s0-mem1 s0-mem2 s0-mem3 s0-iohb0");
 	CHECK_INT(plan.home, 0);
@@ -114,7 +102,7 @@ static void test_distances(void)
 	struct dhp_plan_request req = new_req(7, 10, 0);
 	struct dhp_plan plan;
 
-	open_tb(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	free(tb.server->distances);	/* the demo's own table */
 	tb.server->distances = malloc(sizeof(table));
 	memcpy(tb.server->distances, table, sizeof(table));
@@ -139,7 +127,7 @@ static void test_spares_and_holds(void)
 				      .n_units = 2 };
 	struct dhp_op op;
 
-	open_tb(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	dhp_server_unit(tb.server, "s0-cpu0")->spare = true;
 	held[0] = dhp_server_unit_index(tb.server, dhp_server_unit(tb.server, "s0-cpu1"));
 	held[1] = dhp_server_unit_index(tb.server, dhp_server_unit(tb.server, "s0-mem0"));
@@ -179,7 +167,7 @@ static void test_grow_shrink(void)
 	struct dhp_op op;
 	struct dhp_error err = { 0 };
 
-	open_tb(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "b", "linux", "s2-cpu0 s2-mem0 s2-mem1 s2-mem2 s3-mem0", NULL), 0);
 	CHECK_INT(tb_do(&tb, DHP_VERB_START, "b", NULL, &op, &err), 0);
 	CHECK(dhp_server_unit(tb.server, "s2-mem0")->boot);
@@ -211,7 +199,7 @@ static void test_deterministic(void)
 	struct dhp_plan_request req = new_req(9, 14, 2);
 	struct dhp_plan a, b;
 
-	open_tb(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	plan_ok(&req, &a);
 	for (int i = 0; i < 20; i++) {
 		plan_ok(&req, &b);
@@ -225,7 +213,7 @@ static void test_refusals(void)
 	struct dhp_plan_request req;
 	struct dhp_error err = { 0 };
 
-	open_tb(DEMO);
+	tb_open_virtual(&tb, DEMO);
 	CHECK_INT(tb_create(&tb, "c", "linux", "s0-cpu0 s0-mem0", &err), 0);
 	req = new_req(0, 2, 0);
 	plan_refused(&req, -EINVAL, "at least one processor");
@@ -270,7 +258,7 @@ static void test_too_big(void)
 {
 	struct dhp_plan_request req = new_req(65, 16, 0);
 
-	open_tb("topologies/large");
+	tb_open_virtual(&tb, "topologies/large");
 	plan_refused(&req, -E2BIG, "at most 64");
 	req = new_req(60, 16 * 8, 0);
 	plan_refused(&req, -E2BIG, "at most 64");

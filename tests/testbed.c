@@ -95,6 +95,17 @@ int tb_open_dir(struct testbed *tb, const char *topology, const char *dir,
 	return tb->view.units ? 0 : -ENOMEM;
 }
 
+void tb_open_virtual(struct testbed *tb, const char *topology)
+{
+	struct dhp_error err = { 0 };
+
+	tb->virtual_time = true;
+	if (tb_open(tb, topology, &err) < 0) {
+		printf("not ok tb_open\n#   tb_open %s: %s\n", topology, err.message);
+		exit(1);
+	}
+}
+
 int tb_open(struct testbed *tb, const char *topology, struct dhp_error *err)
 {
 	const char *tmp = getenv("DHP_TEST_TMP");

@@ -37,6 +37,9 @@ struct testbed {
 
 /* A fresh directory (under $DHP_TEST_TMP or /tmp) and a recovered engine. */
 int tb_open(struct testbed *tb, const char *topology, struct dhp_error *err);
+/* tb_open in virtual time; a test that cannot open its testbed has
+ * nothing to test: it says why and exits 1. */
+void tb_open_virtual(struct testbed *tb, const char *topology);
 /* Open on an existing directory (after tb_close or a crash) and recover. */
 int tb_open_dir(struct testbed *tb, const char *topology, const char *dir,
 		struct dhp_error *err);
